@@ -1,5 +1,6 @@
 package dev.curvlab.core;
 
+import dev.curvlab.core.kernels.BroadcastKernel;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -21,7 +22,7 @@ abstract class Binary extends Primitive {
     static final Binary ADD = new Binary("add") {
         @Override
         protected INDArray compute(INDArray[] x) {
-            return x[0].add(x[1]);
+            return BroadcastKernel.apply(BroadcastKernel.Op.ADD, x[0], x[1], Shapes.broadcast("add", x[0].shape(), x[1].shape()));
         }
 
         @Override
@@ -39,7 +40,7 @@ abstract class Binary extends Primitive {
     static final Binary SUB = new Binary("sub") {
         @Override
         protected INDArray compute(INDArray[] x) {
-            return x[0].sub(x[1]);
+            return BroadcastKernel.apply(BroadcastKernel.Op.SUB, x[0], x[1], Shapes.broadcast("sub", x[0].shape(), x[1].shape()));
         }
 
         @Override
@@ -58,7 +59,7 @@ abstract class Binary extends Primitive {
     static final Binary MUL = new Binary("mul") {
         @Override
         protected INDArray compute(INDArray[] x) {
-            return x[0].mul(x[1]);
+            return BroadcastKernel.apply(BroadcastKernel.Op.MUL, x[0], x[1], Shapes.broadcast("mul", x[0].shape(), x[1].shape()));
         }
 
         @Override
@@ -78,7 +79,7 @@ abstract class Binary extends Primitive {
     static final Binary DIV = new Binary("div") {
         @Override
         protected INDArray compute(INDArray[] x) {
-            return x[0].div(x[1]);
+            return BroadcastKernel.apply(BroadcastKernel.Op.DIV, x[0], x[1], Shapes.broadcast("div", x[0].shape(), x[1].shape()));
         }
 
         @Override

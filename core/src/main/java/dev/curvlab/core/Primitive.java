@@ -76,11 +76,16 @@ public abstract class Primitive {
             arrays[i] = args[i].array;
         }
         checkDataTypes(arrays);
+        long t0 = OpProfile.ENABLED ? System.nanoTime() : 0;
         INDArray out = compute(arrays);
+        if (OpProfile.ENABLED) {
+            OpProfile.record(name, arrays, System.nanoTime() - t0);
+        }
         if (!java.util.Arrays.equals(out.shape(), outShape)) {
             throw new IllegalStateException("kernel of '" + name + "' returned shape " + Shapes.str(out.shape())
                     + ", expected " + Shapes.str(outShape));
         }
+        ArrayScope.register(out, arrays);
         FiniteCheck.check(this, out);
         return Tensor.of(out);
     }

@@ -31,6 +31,10 @@ public final class Rowwise {
 
     /** Per-sample gradients {@code [n, d]}: one reverse pass with cotangent 1 in every row. */
     public static Tensor gradient(TensorFunction f, Tensor x) {
+        return ArrayScope.run(() -> gradientUnscoped(f, x));
+    }
+
+    private static Tensor gradientUnscoped(TensorFunction f, Tensor x) {
         requireBatch("gradient", x);
         VjpResult r = Autodiff.vjp(f, x);
         requireScalarRows("gradient", r.value(), x);
@@ -44,6 +48,10 @@ public final class Rowwise {
 
     /** Per-sample Jacobians {@code [n, m, d]}: {@code J[i, a, b] = d f_a(x_i) / d x_ib}. */
     public static Tensor jacobian(TensorFunction f, Tensor x, Mode mode) {
+        return ArrayScope.run(() -> jacobianUnscoped(f, x, mode));
+    }
+
+    private static Tensor jacobianUnscoped(TensorFunction f, Tensor x, Mode mode) {
         requireBatch("jacobian", x);
         long n = x.size(0);
         long d = x.size(1);
@@ -66,10 +74,14 @@ public final class Rowwise {
 
     /** Per-sample Hessians {@code [n, d, d]}: forward-mode (d directions, all rows at once) over {@link #gradient}. */
     public static Tensor hessian(TensorFunction f, Tensor x) {
+        return ArrayScope.run(() -> hessianUnscoped(f, x));
+    }
+
+    private static Tensor hessianUnscoped(TensorFunction f, Tensor x) {
         requireBatch("hessian", x);
         long n = x.size(0);
         long d = x.size(1);
-        Tensor t = Autodiff.jvp(z -> gradient(f, z), x, rowBasis(d, n, x.dataType())).tangent();  // t[b, i, a] = H_i[a, b]
+        Tensor t = Autodiff.jvp(z -> gradientUnscoped(f, z), x, rowBasis(d, n, x.dataType())).tangent();  // t[b, i, a] = H_i[a, b]
         return Ops.permute(t, 1, 2, 0);
     }
 
@@ -79,13 +91,14 @@ public final class Rowwise {
      */
     public static Tensor hvp(TensorFunction f, Tensor x, Tensor v) {
         requireBatch("hvp", x);
-        return Autodiff.jvp(z -> gradient(f, z), x, v).tangent();
+        return ArrayScope.run(() -> Autodiff.jvp(z -> gradientUnscoped(f, z), x, v).tangent());
     }
 
     /** Block of d directions {@code [d, n, d]}: direction b is the basis vector e_b in every row. */
     static Tensor rowBasis(long d, long n, DataType dt) {
-        INDArray eye = Nd4j.eye(d).castTo(dt).reshape(d, 1, d);
-        return Tensor.of(eye.broadcast(d, n, d));
+        INDArray basis = dev.curvlab.core.kernels.BroadcastKernel.rowBasis(d, n, dt);
+        ArrayScope.adopt(basis);
+        return Tensor.of(basis);
     }
 
     private static long outputColumns(TensorFunction f, Tensor x) {

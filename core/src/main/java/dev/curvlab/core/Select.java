@@ -31,7 +31,7 @@ final class Select extends Primitive {
     }
 
     private static INDArray full(INDArray a, long[] shape) {
-        return java.util.Arrays.equals(a.shape(), shape) ? a : a.broadcast(shape);
+        return java.util.Arrays.equals(a.shape(), shape) ? a : dev.curvlab.core.kernels.BroadcastKernel.broadcastTo(a, shape);
     }
 
     @Override

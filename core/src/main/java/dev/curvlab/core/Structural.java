@@ -229,7 +229,7 @@ final class Structural {
 
         @Override
         protected INDArray compute(INDArray[] x) {
-            return x.length == 1 ? x[0].dup() : Nd4j.concat(axis, x);
+            return x.length == 1 ? x[0].dup() : dev.curvlab.core.kernels.BroadcastKernel.concat(axis, x);
         }
 
         @Override
@@ -281,7 +281,7 @@ final class Structural {
 
         @Override
         protected INDArray compute(INDArray[] x) {
-            return Arrays.equals(x[0].shape(), shape) ? x[0] : x[0].broadcast(shape);
+            return Arrays.equals(x[0].shape(), shape) ? x[0] : dev.curvlab.core.kernels.BroadcastKernel.broadcastTo(x[0], shape);
         }
 
         @Override

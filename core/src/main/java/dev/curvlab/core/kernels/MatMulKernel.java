@@ -32,27 +32,35 @@ public final class MatMulKernel {
         long d = ta ? a.size(r - 2) : a.size(r - 1);
         long m = tb ? b.size(r - 2) : b.size(r - 1);
         if (bB == 1) {
-            INDArray b2 = b.reshape('c', b.size(r - 2), b.size(r - 1));
-            INDArray a3 = ta ? a.reshape('c', bA, d, n).permute(0, 2, 1).dup('c') : a;
-            INDArray c = gemm(a3.reshape('c', bA * n, d), b2, false, tb);
+            INDArray b2 = b.reshape('c', new long[] {b.size(r - 2), b.size(r - 1)});
+            INDArray a3 = ta ? a.reshape('c', new long[] {bA, d, n}).permute(0, 2, 1).dup('c') : a;
+            INDArray c = gemm(a3.reshape('c', new long[] {bA * n, d}), b2, false, tb);
+            if (ta) {
+                a3.close();
+            }
             return c.reshape('c', withMatrix(batchA, n, m));
         }
         if (bA == 1) {
-            INDArray a2 = a.reshape('c', a.size(r - 2), a.size(r - 1));
+            INDArray a2 = a.reshape('c', new long[] {a.size(r - 2), a.size(r - 1)});
             if (tb) {
                 // C[k]^T = B[k] op(A)^T with B[k] stored [m, d]: the batch folds into B's rows for free.
-                INDArray ct = gemm(b.reshape('c', bB * m, d), a2, false, !ta);
-                return ct.reshape('c', bB, m, n).permute(0, 2, 1).dup('c').reshape('c', withMatrix(batchB, n, m));
+                INDArray ct = gemm(b.reshape('c', new long[] {bB * m, d}), a2, false, !ta);
+                INDArray out = ct.reshape('c', new long[] {bB, m, n}).permute(0, 2, 1).dup('c').reshape('c', withMatrix(batchB, n, m));
+                ct.close();
+                return out;
             }
             // B[k] stored [d, m]: lay the batch side by side as [d, bB*m], one product, unfold.
-            INDArray bWide = b.reshape('c', bB, d, m).permute(1, 0, 2).dup('c').reshape('c', d, bB * m);
+            INDArray bWide = b.reshape('c', new long[] {bB, d, m}).permute(1, 0, 2).dup('c').reshape('c', new long[] {d, bB * m});
             INDArray c = gemm(a2, bWide, ta, false);
-            return c.reshape('c', n, bB, m).permute(1, 0, 2).dup('c').reshape('c', withMatrix(batchB, n, m));
+            bWide.close();
+            INDArray out = c.reshape('c', new long[] {n, bB, m}).permute(1, 0, 2).dup('c').reshape('c', withMatrix(batchB, n, m));
+            c.close();
+            return out;
         }
         long[] batch = broadcastBatch(batchA, batchB);
         long bs = prod(batch);
-        INDArray a3 = a.broadcast(withMatrix(batch, a.size(r - 2), a.size(r - 1))).reshape('c', bs, a.size(r - 2), a.size(r - 1));
-        INDArray b3 = b.broadcast(withMatrix(batch, b.size(r - 2), b.size(r - 1))).reshape('c', bs, b.size(r - 2), b.size(r - 1));
+        INDArray a3 = a.broadcast(withMatrix(batch, a.size(r - 2), a.size(r - 1))).reshape('c', new long[] {bs, a.size(r - 2), a.size(r - 1)});
+        INDArray b3 = b.broadcast(withMatrix(batch, b.size(r - 2), b.size(r - 1))).reshape('c', new long[] {bs, b.size(r - 2), b.size(r - 1)});
         INDArray c = Nd4j.matmul(a3.dup('c'), b3.dup('c'), null, ta, tb, false);
         return c.reshape('c', withMatrix(batch, n, m));
     }
