@@ -1,0 +1,208 @@
+package dev.curvlab.nn.loss;
+
+import dev.curvlab.core.Ops;
+import dev.curvlab.core.Tensor;
+import java.util.Arrays;
+import java.util.Locale;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The built-in losses. Each states its per-element form, its mean (what training reports) and its
+ * negative log-likelihood (the model's predictive distribution; constants dropped).
+ * <ul>
+ * <li>{@code mse}: {@code (f - y)^2}, mean over all n*out elements; NLL (Gaussian, unit variance) {@code 0.5 sum (f - y)^2}.</li>
+ * <li>{@code ce}: softmax cross-entropy on logits with class indices {@code [n]} or {@code [n, 1]},
+ *     {@code logsumexp(f_i) - f_i[y_i]}, mean over n; NLL = the sum.</li>
+ * <li>{@code bce}: binary cross-entropy on logits, targets in [0, 1], {@code softplus(f) - y f}, mean over elements; NLL = the sum.</li>
+ * <li>{@code gaussian}: heteroscedastic Gaussian, outputs {@code [mu | log variance]} ({@code [n, 2k]} for targets {@code [n, k]}),
+ *     {@code 0.5 (s + (y - mu)^2 e^-s)}, mean over n*k; NLL = the sum.</li>
+ * <li>{@code poisson}: log-rate outputs, counts {@code y >= 0}, {@code e^f - y f}, mean over elements; NLL = the sum.</li>
+ * </ul>
+ */
+public final class Losses {
+    private Losses() {
+    }
+
+    public static final Loss MSE = new Elementwise("mse") {
+        @Override
+        Tensor perElement(Tensor f, Tensor y) {
+            return f.sub(y).square();
+        }
+
+        @Override
+        public Tensor evaluate(Tensor f, Tensor y, Reduction r) {
+            Tensor s = perElement(f, y).sum();
+            return switch (r) {
+                case SUM -> s;
+                case NLL -> s.mul(0.5);
+                case MEAN -> s.mul(1.0 / f.length());
+            };
+        }
+    };
+
+    public static final Loss BCE = new Elementwise("bce") {
+        @Override
+        Tensor perElement(Tensor f, Tensor y) {
+            return f.softplus().sub(f.mul(y));
+        }
+
+        @Override
+        void check(double[] v, int i) {
+            if (!(v[i] >= 0 && v[i] <= 1)) {
+                throw new IllegalArgumentException("bce targets must lie in [0, 1]; found " + v[i] + " at element " + i);
+            }
+        }
+    };
+
+    public static final Loss POISSON = new Elementwise("poisson") {
+        @Override
+        Tensor perElement(Tensor f, Tensor y) {
+            return f.exp().sub(f.mul(y));
+        }
+
+        @Override
+        void check(double[] v, int i) {
+            if (!(v[i] >= 0)) {
+                throw new IllegalArgumentException("poisson targets must be counts >= 0; found " + v[i] + " at element " + i);
+            }
+        }
+    };
+
+    public static final Loss GAUSSIAN = new Elementwise("gaussian") {
+        @Override
+        Tensor perElement(Tensor f, Tensor y) {
+            long k = f.size(1) / 2;
+            Tensor mu = f.cols(0, k);
+            Tensor s = f.cols(k, 2 * k);
+            return s.add(y.sub(mu).square().mul(s.neg().exp())).mul(0.5);
+        }
+
+        @Override
+        public long outputsFor(long targetWidth) {
+            return 2 * targetWidth;
+        }
+
+        @Override
+        public long normalizer(long n, long outputs) {
+            return n * (outputs / 2);
+        }
+    };
+
+    public static final Loss CROSS_ENTROPY = new Loss() {
+        @Override
+        public String name() {
+            return "ce";
+        }
+
+        @Override
+        public Tensor prepare(INDArray y, long outputs) {
+            if (!(y.rank() == 1 || (y.rank() == 2 && y.size(1) == 1))) {
+                throw new IllegalArgumentException("ce targets must be class indices [n] or [n, 1], got shape " + Arrays.toString(y.shape()));
+            }
+            double[] v = values(y);
+            for (int i = 0; i < v.length; i++) {
+                if (!(v[i] >= 0 && v[i] < outputs && v[i] == Math.rint(v[i]))) {
+                    throw new IllegalArgumentException("ce target " + v[i] + " in row " + i + " is not a class index in 0.."
+                            + (outputs - 1) + " (the model has " + outputs + " outputs)");
+                }
+            }
+            double[] onehot = new double[Math.multiplyExact(v.length, (int) outputs)];
+            for (int i = 0; i < v.length; i++) {
+                onehot[i * (int) outputs + (int) v[i]] = 1.0;
+            }
+            return Tensor.of(Nd4j.create(onehot, new long[] {v.length, outputs}, DataType.DOUBLE));
+        }
+
+        @Override
+        public Tensor evaluate(Tensor f, Tensor onehot, Reduction r) {
+            requireShape(f, onehot);
+            Tensor s = f.logSumExp(1, false).sum().sub(f.mul(onehot).sum());
+            return r == Reduction.MEAN ? s.mul(1.0 / f.size(0)) : s;
+        }
+
+        @Override
+        public long normalizer(long n, long outputs) {
+            return n;
+        }
+    };
+
+    /** The loss with this name: mse, ce (or cross_entropy), bce, gaussian, poisson. */
+    public static Loss parse(String name) {
+        String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+        return switch (n) {
+            case "mse" -> MSE;
+            case "ce", "cross_entropy", "crossentropy" -> CROSS_ENTROPY;
+            case "bce", "binary_cross_entropy" -> BCE;
+            case "gaussian", "gaussian_nll" -> GAUSSIAN;
+            case "poisson", "poisson_nll" -> POISSON;
+            default -> throw new IllegalArgumentException("unknown loss '" + name + "'; known: mse, ce, bce, gaussian, poisson");
+        };
+    }
+
+    /** Losses that are a sum of per-element terms over {@code [n, k]} targets. */
+    private abstract static class Elementwise implements Loss {
+        private final String name;
+
+        Elementwise(String name) {
+            this.name = name;
+        }
+
+        abstract Tensor perElement(Tensor f, Tensor y);
+
+        void check(double[] v, int i) {
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public Tensor prepare(INDArray y, long outputs) {
+            long width = outputs;
+            if (this == GAUSSIAN) {
+                if (outputs % 2 != 0) {
+                    throw new IllegalArgumentException("gaussian loss needs an even number of outputs [mean | log variance], the model has " + outputs);
+                }
+                width = outputs / 2;
+            }
+            INDArray y2 = y.rank() == 1 && width == 1 ? y.reshape(y.length(), 1) : y;
+            if (y2.rank() != 2 || y2.size(1) != width) {
+                throw new IllegalArgumentException(name + " targets must be [n, " + width + "] for a model with " + outputs
+                        + " outputs, got shape " + Arrays.toString(y.shape()));
+            }
+            double[] v = values(y2);
+            for (int i = 0; i < v.length; i++) {
+                if (!Double.isFinite(v[i])) {
+                    throw new IllegalArgumentException(name + " target " + v[i] + " at row " + i / width + ", column " + i % width);
+                }
+                check(v, i);
+            }
+            return Tensor.of(y2.castTo(DataType.DOUBLE));
+        }
+
+        @Override
+        public Tensor evaluate(Tensor f, Tensor y, Reduction r) {
+            Tensor s = perElement(f, y).sum();
+            return r == Reduction.MEAN ? s.mul(1.0 / normalizer(f.size(0), f.size(1))) : s;
+        }
+
+        @Override
+        public long normalizer(long n, long outputs) {
+            return n * outputs;
+        }
+    }
+
+    private static void requireShape(Tensor f, Tensor y) {
+        if (!Arrays.equals(f.shape(), y.shape())) {
+            throw new IllegalArgumentException("outputs of shape " + Arrays.toString(f.shape()) + " for targets prepared as "
+                    + Arrays.toString(y.shape()));
+        }
+    }
+
+    private static double[] values(INDArray y) {
+        return y.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+    }
+}
