@@ -19,6 +19,12 @@ public interface Loss {
     /** The loss of outputs {@code f: [n, out]} against prepared targets, reduced as asked (rank 0). */
     Tensor evaluate(Tensor f, Tensor preparedTargets, Reduction reduction);
 
+    /**
+     * The loss of each sample, {@code [n]}: the per-element terms of a row summed ({@link Reduction#SUM}
+     * is the sum of this vector).
+     */
+    Tensor perSample(Tensor f, Tensor preparedTargets);
+
     /** The divisor that turns {@link Reduction#SUM} into {@link Reduction#MEAN} for n samples of width {@code outputs}. */
     long normalizer(long n, long outputs);
 

@@ -116,6 +116,12 @@ public final class Losses {
         }
 
         @Override
+        public Tensor perSample(Tensor f, Tensor onehot) {
+            requireShape(f, onehot);
+            return f.logSumExp(1, false).sub(f.mul(onehot).sum(1));
+        }
+
+        @Override
         public Tensor evaluate(Tensor f, Tensor onehot, Reduction r) {
             requireShape(f, onehot);
             Tensor s = f.logSumExp(1, false).sum().sub(f.mul(onehot).sum());
@@ -181,6 +187,12 @@ public final class Losses {
                 check(v, i);
             }
             return Tensor.of(y2.castTo(DataType.DOUBLE));
+        }
+
+        @Override
+        public Tensor perSample(Tensor f, Tensor y) {
+            Tensor e = perElement(f, y).sum(1);
+            return e;
         }
 
         @Override

@@ -1,0 +1,110 @@
+package dev.curvlab.curvature.operator;
+
+import dev.curvlab.core.ArrayScope;
+import dev.curvlab.core.Tensor;
+import dev.curvlab.nn.ModelObjective;
+import dev.curvlab.nn.data.Dataset;
+import dev.curvlab.nn.loss.Loss;
+import dev.curvlab.nn.loss.Reduction;
+import dev.curvlab.nn.model.Sequential;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Base of the curvature matrices of a model's loss on a data set, at parameters theta. It owns the
+ * data loop and the normalisation: the data are split into batches once; {@code A V} is the sum of
+ * one product per batch ({@link #batchProduct}, computed for that batch's summed loss, or its
+ * negative log-likelihood) times {@link #scale()}. Subclasses implement the one product.
+ *
+ * <p>Tangent layout: V arrives as {@code [N, k]}; batch products work on the transposed block
+ * {@code [k, N]} (k directions through the engine at once) and return {@code [k, N]}.
+ */
+public abstract class CurvatureOperator extends LinearOperator {
+    protected final Sequential model;
+    protected final Loss loss;
+    protected final INDArray theta;
+    protected final long samples;
+    private final List<ModelObjective> batches;
+
+    /**
+     * @param batchSize samples per batch (memory scales with it); 0 for the whole data set in one batch
+     * @param reduction the per-batch reduction: SUM for mean-loss operators, NLL for likelihood operators
+     */
+    protected CurvatureOperator(Sequential model, Loss loss, Dataset data, INDArray theta, int batchSize, Reduction reduction) {
+        model.validate(theta.shape(), data.x().shape());
+        this.model = model;
+        this.loss = loss;
+        this.theta = theta.castTo(DataType.DOUBLE);
+        this.samples = data.n();
+        int n = data.n();
+        int b = batchSize <= 0 || batchSize >= n ? n : batchSize;
+        List<ModelObjective> list = new ArrayList<>();
+        for (int start = 0; start < n; start += b) {
+            int end = Math.min(n, start + b);
+            INDArray xb = data.x().get(NDArrayIndex.interval(start, end), NDArrayIndex.all());
+            INDArray yb = data.y().rank() == 1 ? data.y().get(NDArrayIndex.interval(start, end))
+                    : data.y().get(NDArrayIndex.interval(start, end), NDArrayIndex.all());
+            list.add(new ModelObjective(model, loss, xb.dup('c'), yb.dup('c'), reduction));
+        }
+        this.batches = Collections.unmodifiableList(list);
+    }
+
+    @Override
+    public long size() {
+        return theta.length();
+    }
+
+    /** The factor applied to the sum of batch products (e.g. 1 / normalizer for the mean loss). */
+    protected abstract double scale();
+
+    /** This operator's product for one batch: {@code [k, N]} for directions {@code vt: [k, N]}. */
+    protected abstract Tensor batchProduct(ModelObjective batch, Tensor theta, Tensor vt);
+
+    @Override
+    protected INDArray apply(INDArray v) {
+        INDArray vt = v.transpose().dup('c');
+        Tensor th = Tensor.of(theta);
+        Tensor vtt = Tensor.of(vt);
+        INDArray acc = null;
+        for (ModelObjective b : batches) {
+            INDArray part = ArrayScope.run(() -> batchProduct(b, th, vtt)).array();
+            if (acc == null) {
+                acc = part.dup('c');
+            } else {
+                acc.addi(part);
+            }
+        }
+        return acc.transpose().dup('c').muli(scale());
+    }
+
+    /** The mean-loss normaliser over the whole data set (n for ce, n*out for mse, ...). */
+    protected double meanScale() {
+        return 1.0 / loss.normalizer(samples, model.outputSize());
+    }
+
+    public Sequential model() {
+        return model;
+    }
+
+    public Loss loss() {
+        return loss;
+    }
+
+    /** The parameters theta {@code [N]}. */
+    public INDArray parameters() {
+        return theta;
+    }
+
+    public List<ModelObjective> batches() {
+        return batches;
+    }
+
+    static INDArray zeros(long... shape) {
+        return Nd4j.zeros(DataType.DOUBLE, shape);
+    }
+}

@@ -1,0 +1,62 @@
+package dev.curvlab.curvature.operator;
+
+import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A square linear operator {@code A: R^N -> R^N} known only through products, as in curvlinops and
+ * scipy: {@code matmat(V: [N, k]) -> A V: [N, k]}. Every curvature matrix in curvlab is one, and
+ * every estimator (eigenvalues, trace, diagonal, spectral density) takes any operator.
+ */
+public abstract class LinearOperator {
+    /** N. */
+    public abstract long size();
+
+    /** True when {@code A = A^T} (all curvature matrices; estimators that assume symmetry check this). */
+    public boolean isSymmetric() {
+        return true;
+    }
+
+    /** {@code A V} for a block of k columns; {@code V} is not modified. Subclasses implement this. */
+    protected abstract INDArray apply(INDArray v);
+
+    /** {@code A V}: {@code V: [N, k]} float64, returns a new {@code [N, k]}. */
+    public final INDArray matmat(INDArray v) {
+        if (v.rank() != 2 || v.size(0) != size()) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ".matmat: V must be [" + size() + ", k], got "
+                    + Arrays.toString(v.shape()));
+        }
+        INDArray out = apply(v.dataType() == DataType.DOUBLE ? v : v.castTo(DataType.DOUBLE));
+        if (out.rank() != 2 || out.size(0) != size() || out.size(1) != v.size(1)) {
+            throw new IllegalStateException(getClass().getSimpleName() + " returned " + Arrays.toString(out.shape()) + " for V of shape "
+                    + Arrays.toString(v.shape()));
+        }
+        return out;
+    }
+
+    /** {@code A v} for {@code v: [N]}, returns {@code [N]}. */
+    public final INDArray matvec(INDArray v) {
+        if (v.rank() != 1 || v.length() != size()) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ".matvec: v must be [" + size() + "], got "
+                    + Arrays.toString(v.shape()));
+        }
+        return matmat(v.reshape(size(), 1)).reshape(size());
+    }
+
+    /** The dense matrix {@code [N, N]} by products with identity blocks of {@code block} columns (small N only; see FullHessian for large). */
+    public INDArray toDense(int block) {
+        long n = size();
+        INDArray out = Nd4j.zeros(DataType.DOUBLE, n, n);
+        for (long j = 0; j < n; j += block) {
+            long k = Math.min(block, n - j);
+            INDArray e = Nd4j.zeros(DataType.DOUBLE, n, k);
+            for (long c = 0; c < k; c++) {
+                e.putScalar(j + c, c, 1.0);
+            }
+            out.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(j, j + k)).assign(matmat(e));
+        }
+        return out;
+    }
+}
