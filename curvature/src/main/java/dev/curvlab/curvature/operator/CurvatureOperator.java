@@ -29,6 +29,7 @@ public abstract class CurvatureOperator extends LinearOperator {
     protected final Loss loss;
     protected final INDArray theta;
     protected final long samples;
+    private final Reduction reduction;
     private final List<ModelObjective> batches;
 
     /**
@@ -41,6 +42,7 @@ public abstract class CurvatureOperator extends LinearOperator {
         this.loss = loss;
         this.theta = theta.castTo(DataType.DOUBLE);
         this.samples = data.n();
+        this.reduction = reduction;
         int n = data.n();
         int b = batchSize <= 0 || batchSize >= n ? n : batchSize;
         List<ModelObjective> list = new ArrayList<>();
@@ -85,6 +87,16 @@ public abstract class CurvatureOperator extends LinearOperator {
     /** The mean-loss normaliser over the whole data set (n for ce, n*out for mse, ...). */
     protected double meanScale() {
         return 1.0 / loss.normalizer(samples, model.outputSize());
+    }
+
+    /** The reduction each batch's loss uses (SUM or NLL); {@code A = normalization() * sum over batches}. */
+    public Reduction batchReduction() {
+        return reduction;
+    }
+
+    /** The factor on the sum of batch products: {@link #scale()}. */
+    public double normalization() {
+        return scale();
     }
 
     public Sequential model() {

@@ -25,6 +25,14 @@ public interface Loss {
      */
     Tensor perSample(Tensor f, Tensor preparedTargets);
 
+    /**
+     * The factor c with {@code NLL = c * SUM} (per sample as well): 1 for most losses, 1/2 for mse
+     * (whose per-element term {@code (f - y)^2} is twice the unit-variance Gaussian NLL).
+     */
+    default double nllPerSum() {
+        return 1.0;
+    }
+
     /** The divisor that turns {@link Reduction#SUM} into {@link Reduction#MEAN} for n samples of width {@code outputs}. */
     long normalizer(long n, long outputs);
 

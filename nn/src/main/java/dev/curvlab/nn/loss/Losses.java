@@ -36,9 +36,14 @@ public final class Losses {
             Tensor s = perElement(f, y).sum();
             return switch (r) {
                 case SUM -> s;
-                case NLL -> s.mul(0.5);
+                case NLL -> s.mul(nllPerSum());
                 case MEAN -> s.mul(1.0 / f.length());
             };
+        }
+
+        @Override
+        public double nllPerSum() {
+            return 0.5;
         }
     };
 

@@ -1,0 +1,127 @@
+package dev.curvlab.curvature.hessian;
+
+import dev.curvlab.core.ArrayScope;
+import dev.curvlab.core.Rowwise;
+import dev.curvlab.core.Tensor;
+import dev.curvlab.core.kernels.MatMulKernel;
+import dev.curvlab.nn.ModelObjective;
+import dev.curvlab.nn.loss.Loss;
+import dev.curvlab.nn.loss.Reduction;
+import dev.curvlab.nn.model.Dense;
+import dev.curvlab.nn.model.ParamLayout;
+import dev.curvlab.nn.model.Sequential;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Per-sample quantities of one batch that {@link StructuredHessian} assembles blocks from (S samples,
+ * layer k with {@code in_k} inputs and {@code out_k} outputs, {@code A_k = in_k + 1}):
+ * <ul>
+ * <li>{@code aug[k]: [S, A_k]}: the augmented input {@code [a_k, 1]} of layer k;</li>
+ * <li>{@code d1[k], d2[k]: [S, out_k]}: {@code s_k'(z_k)}, {@code s_k''(z_k)};</li>
+ * <li>{@code g[k]: [S, out_k]}: {@code d loss / d z_k};</li>
+ * <li>{@code m[k]: [S, out_k, out_k]}: {@code d2 loss / d z_k2} (without the activation-curvature
+ *     term when building the GGN);</li>
+ * <li>{@code s(k, j): [S, out_k, out_j]}: {@code d z_j / d z_k} for k &lt; j.</li>
+ * </ul>
+ * Computed with a handful of batched GEMMs per layer; nothing loops over samples.
+ */
+final class LayerStates {
+    final int layers;
+    final long samples;
+    final INDArray[] aug;
+    final INDArray[] d1;
+    final INDArray[] g;
+    final INDArray[] m;
+    private final INDArray[] w;
+    private final INDArray[][] s;
+
+    /**
+     * @param factor multiplies the loss (1 for SUM; {@code nllPerSum} for NLL)
+     * @param ggn drop the activation-curvature terms (generalized Gauss-Newton)
+     */
+    LayerStates(Sequential model, Loss loss, ModelObjective batch, INDArray theta, double factor, boolean ggn) {
+        List<Dense> ls = model.layers();
+        ParamLayout layout = model.layout();
+        layers = ls.size();
+        samples = batch.samples();
+        aug = new INDArray[layers];
+        d1 = new INDArray[layers];
+        INDArray[] d2 = new INDArray[layers];
+        g = new INDArray[layers];
+        m = new INDArray[layers];
+        w = new INDArray[layers];
+        s = new INDArray[layers][layers];
+        INDArray a = batch.x().array();
+        for (int k = 0; k < layers; k++) {
+            Dense d = ls.get(k);
+            ParamLayout.Block wb = layout.block(2 * k);
+            ParamLayout.Block bb = layout.block(2 * k + 1);
+            w[k] = theta.get(NDArrayIndex.interval(wb.offset(), wb.end())).reshape('c', new long[] {d.in(), d.out()}).dup('c');
+            INDArray bias = theta.get(NDArrayIndex.interval(bb.offset(), bb.end())).reshape('c', new long[] {d.out()});
+            aug[k] = Nd4j.hstack(a, Nd4j.ones(DataType.DOUBLE, samples, 1));
+            INDArray z = MatMulKernel.gemm(a, w[k], false, false).addiRowVector(bias);
+            d1[k] = d.activation().derivative(z);
+            d2[k] = ggn ? null : d.activation().secondDerivative(z);
+            a = d.activation().apply(Tensor.of(z)).array();
+        }
+        // loss derivatives in the network output a_L, per sample
+        Tensor y = batch.preparedTargets();
+        Tensor out = Tensor.of(a);
+        INDArray gA = ArrayScope.run(() -> Rowwise.gradient(f -> loss.perSample(f, y).mul(factor), out)).array();
+        INDArray mA = ArrayScope.run(() -> Rowwise.hessian(f -> loss.perSample(f, y).mul(factor), out)).array();
+        for (int k = layers - 1; k >= 0; k--) {
+            long dk = ls.get(k).out();
+            g[k] = gA.mul(d1[k]);
+            INDArray mk = mA.mul(d1[k].reshape(samples, dk, 1)).muli(d1[k].reshape(samples, 1, dk));
+            if (!ggn) {
+                INDArray diag = gA.mul(d2[k]);
+                mk.addi(diag.reshape(samples, dk, 1).mul(Nd4j.eye(dk).castTo(DataType.DOUBLE).reshape(1, dk, dk)));
+            }
+            m[k] = mk;
+            if (k > 0) {
+                long din = ls.get(k).in();
+                gA = MatMulKernel.gemm(g[k], w[k], false, true);
+                // W M W^T per sample: X = M W^T as [S*out, in]; then (X_s^T W^T) = W M_s W^T since M_s is symmetric
+                INDArray x = MatMulKernel.gemm(mk.reshape('c', new long[] {samples * dk, dk}), w[k], false, true);
+                INDArray xt = x.reshape('c', new long[] {samples, dk, din}).permute(0, 2, 1).dup('c');
+                mA = MatMulKernel.gemm(xt.reshape('c', new long[] {samples * din, dk}), w[k], false, true)
+                        .reshape('c', new long[] {samples, din, din});
+            }
+        }
+    }
+
+    /** {@code d z_j / d z_k}, {@code [S, out_k, out_j]}, for k &lt; j (recursively, cached). */
+    INDArray s(int k, int j) {
+        if (s[k][j] == null) {
+            INDArray prev = j - 1 == k ? identity(k) : s(k, j - 1);
+            long ok = prev.size(1);
+            long oj1 = prev.size(2);
+            INDArray scaled = prev.mul(d1[j - 1].reshape(samples, 1, oj1));
+            s[k][j] = MatMulKernel.gemm(scaled.reshape('c', new long[] {samples * ok, oj1}), w[j], false, false)
+                    .reshape('c', new long[] {samples, ok, w[j].size(1)});
+        }
+        return s[k][j];
+    }
+
+    /**
+     * {@code d aug_j / d z_k} for k &lt; j, {@code [S, out_k, A_j]}: {@code s(k, j-1) * s'_{j-1}} with a zero
+     * column for the constant bias input.
+     */
+    INDArray augJacobian(int k, int j) {
+        INDArray base = j - 1 == k ? identity(k) : s(k, j - 1);
+        long ok = base.size(1);
+        long in = base.size(2);
+        INDArray out = Nd4j.zeros(DataType.DOUBLE, samples, ok, in + 1);
+        out.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, in)).assign(base.mul(d1[j - 1].reshape(samples, 1, in)));
+        return out;
+    }
+
+    private INDArray identity(int k) {
+        long dk = d1[k].size(1);
+        return Nd4j.eye(dk).castTo(DataType.DOUBLE).reshape(1, dk, dk).broadcast(samples, dk, dk);
+    }
+}

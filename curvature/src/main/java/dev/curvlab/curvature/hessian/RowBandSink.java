@@ -1,0 +1,186 @@
+package dev.curvlab.curvature.hessian;
+
+import dev.curvlab.nn.io.NpyFile;
+import dev.curvlab.nn.io.NpyMatrixWriter;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where a dense Hessian goes as it is computed, one band of complete rows at a time, in order: the
+ * in-memory matrix (when the preflight allowed it), the {@code .partial} file, the checkpoint's
+ * progress record, and the progress listener. {@link #finish} gives the file its final name only
+ * when every row is written; {@link #close} without finish removes the partial file (unless a
+ * checkpoint keeps it for resuming).
+ */
+final class RowBandSink implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(RowBandSink.class);
+
+    private final long n;
+    private final FullHessian.Plan plan;
+    private final FullHessian.Options options;
+    private final HessianMethod method;
+    private final String fingerprint;
+    private final int blockSize;
+    private final long resumeRow;
+    private final NpyMatrixWriter writer;
+    private INDArray matrix;
+    private boolean finished;
+
+    private RowBandSink(long n, FullHessian.Plan plan, FullHessian.Options options, HessianMethod method, int blockSize,
+            String fingerprint, long resumeRow, NpyMatrixWriter writer) {
+        this.n = n;
+        this.plan = plan;
+        this.options = options;
+        this.method = method;
+        this.blockSize = blockSize;
+        this.fingerprint = fingerprint;
+        this.resumeRow = resumeRow;
+        this.writer = writer;
+        this.matrix = plan.inMemory() ? Nd4j.create(DataType.DOUBLE, n, n) : null;
+    }
+
+    /** Opens the destinations, resuming from a matching checkpoint. */
+    static RowBandSink open(long n, FullHessian.Plan plan, FullHessian.Options o, HessianMethod method, int blockSize,
+            String fingerprint) throws IOException {
+        long done = 0;
+        int k = blockSize;
+        NpyMatrixWriter writer = null;
+        if (plan.checkpoint() != null) {
+            var saved = plan.checkpoint().load();
+            if (saved.isPresent() && Files.exists(plan.checkpoint().matrixFile())) {
+                HessianCheckpoint.State s = saved.get();
+                if (s.n() != n || !s.fingerprint().equals(fingerprint) || !s.method().equals(method.name())) {
+                    throw new IllegalStateException("checkpoint in " + o.checkpoint + " belongs to a different problem (N = " + s.n()
+                            + ", method " + s.method().toLowerCase() + "); use another directory or delete it to start over");
+                }
+                if (s.threads() != Runtime.getRuntime().availableProcessors()) {
+                    LOG.warn("hessian: the checkpoint was written with {} processors, this run has {}; BLAS may round differently",
+                            s.threads(), Runtime.getRuntime().availableProcessors());
+                }
+                k = s.blockSize();
+                done = s.done();
+                writer = NpyMatrixWriter.openExisting(plan.partial());
+                LOG.info("hessian: resuming from {} with {}/{} rows done", o.checkpoint, done, n);
+            }
+        }
+        if (writer == null && plan.partial() != null) {
+            writer = NpyMatrixWriter.create(plan.partial(), n, n);
+        }
+        return new RowBandSink(n, plan, o, method, k, fingerprint, done, writer);
+    }
+
+    /** The first row still to compute (0 unless resuming). */
+    long resumeRow() {
+        return resumeRow;
+    }
+
+    /** The block size to use (a resumed run keeps the checkpoint's). */
+    int blockSize() {
+        return blockSize;
+    }
+
+    /** Rows {@code [start, start + r)} of the matrix, complete: {@code rows: [r, N]}. */
+    void accept(long start, INDArray rows) throws IOException {
+        long end = start + rows.size(0);
+        if (matrix != null) {
+            matrix.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(rows);
+        }
+        if (writer != null) {
+            writer.writeRows(start, rows);
+        }
+        if (plan.checkpoint() != null) {
+            writer.flush();
+            plan.checkpoint().save(new HessianCheckpoint.State(n, blockSize, method.name(), fingerprint, end,
+                    Runtime.getRuntime().availableProcessors()));
+        }
+        options.progress.progress("hessian", end, n);
+    }
+
+    /** The whole matrix at once (methods that assemble it in memory); rows are streamed from it. */
+    void acceptAll(INDArray h) throws IOException {
+        matrix = plan.inMemory() ? h : null;
+        if (writer != null) {
+            writer.writeRows(0, h);
+            if (plan.checkpoint() != null) {
+                writer.flush();
+            }
+        }
+        options.progress.progress("hessian", n, n);
+    }
+
+    /** Closes the file, moves it to its final name, measures asymmetry, symmetrizes if asked. */
+    FullHessian.Result finish(long t0) throws IOException {
+        if (writer != null) {
+            writer.close();
+        }
+        boolean resumed = resumeRow > 0;
+        if (matrix != null && resumed) {
+            matrix = NpyFile.read(plan.partial());
+        }
+        double asym = Double.NaN;
+        if (matrix != null) {
+            asym = Transforms.abs(matrix.sub(matrix.transpose()), false).maxNumber().doubleValue();
+            if (options.symmetrize) {
+                matrix = matrix.add(matrix.transpose()).muli(0.5);
+            }
+        }
+        Path file = null;
+        if (options.out != null) {
+            if (matrix != null && (options.symmetrize || plan.partial() == null)) {
+                NpyFile.write(options.out, matrix);
+                if (plan.partial() != null) {
+                    Files.deleteIfExists(plan.partial());
+                }
+            } else {
+                move(plan.partial(), options.out);
+            }
+            file = options.out;
+            if (plan.checkpoint() != null) {
+                plan.checkpoint().clear();
+            }
+        } else if (plan.checkpoint() != null) {
+            Path complete = options.checkpoint.resolve("hessian.npy");
+            if (matrix != null && options.symmetrize) {
+                NpyFile.write(complete, matrix);
+                Files.deleteIfExists(plan.partial());
+            } else {
+                move(plan.partial(), complete);
+            }
+            plan.checkpoint().clear();
+            file = complete;
+        }
+        finished = true;
+        return new FullHessian.Result(matrix, file, method, blockSize, (System.nanoTime() - t0) / 1e9, asym, resumed);
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (finished) {
+            return;
+        }
+        if (writer != null) {
+            writer.close();
+        }
+        if (plan.checkpoint() == null && plan.partial() != null) {
+            Files.deleteIfExists(plan.partial());
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+}

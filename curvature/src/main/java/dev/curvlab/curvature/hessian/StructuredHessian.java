@@ -1,0 +1,174 @@
+package dev.curvlab.curvature.hessian;
+
+import dev.curvlab.core.kernels.MatMulKernel;
+import dev.curvlab.curvature.operator.CurvatureOperator;
+import dev.curvlab.curvature.operator.GgnOperator;
+import dev.curvlab.curvature.operator.HessianOperator;
+import dev.curvlab.curvature.operator.LinearOperator;
+import dev.curvlab.curvature.operator.ObservedFisherOperator;
+import dev.curvlab.nn.ModelObjective;
+import dev.curvlab.nn.loss.Reduction;
+import dev.curvlab.nn.model.Dense;
+import dev.curvlab.nn.model.Sequential;
+import java.io.IOException;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The exact Hessian (or GGN, or observed Fisher) of a sequential dense network from its per-sample
+ * Kronecker structure, with about {@code 2 S N^2} flops instead of forward-over-reverse's
+ * {@code 12 S N^2}.
+ *
+ * <h2>Derivation</h2>
+ * Per sample, layer k maps its augmented input {@code u_k = [a_k, 1]} ({@code A_k = in_k + 1}
+ * entries) to {@code z_k = u_k W~_k} with {@code W~_k = [W_k; b_k]}; {@code a_{k+1} = s_k(z_k)}.
+ * In curvlab's layout layer k's parameters are {@code W~_k} row-major: entry {@code (i, o)} of the
+ * block is {@code d z_k[o] / d W~_k[i, o] = u_k[i]}. Write {@code g_k = d l / d z_k},
+ * {@code M_k = d2 l / d z_k2}, and for {@code k <= j} {@code S_kj = d z_j / d z_k} ({@code S_kk = I}).
+ * The gradient is {@code d l / d W~_j[i', p] = u_j[i'] g_j[p]}. Differentiating it by
+ * {@code W~_k[i, o]} for {@code k <= j}:
+ * <ul>
+ * <li>through {@code g_j}, which depends on {@code W~_k} only via {@code z_j}:
+ *     {@code u_j[i'] (d g_j[p] / d z_j) (d z_j / d W~_k[i, o]) = u_k[i] u_j[i'] R_kj[o, p]} with
+ *     {@code R_kj = S_kj M_j};</li>
+ * <li>through {@code u_j} (only for {@code k < j}; the bias input 1 is constant):
+ *     {@code u_k[i] T_kj[o, i'] g_j[p]} with {@code T_kj = d u_j / d z_k = [S_k,j-1 diag(s'_{j-1}), 0]}.</li>
+ * </ul>
+ * Hence, summing over samples s,
+ * <pre>
+ *   H_kj[(i,o), (i',p)] = sum_s u_k[s,i] ( u_j[s,i'] R_kj[s,o,p] + [k &lt; j] T_kj[s,o,i'] g_j[s,p] )
+ * </pre>
+ * Each term is one GEMM over the sample index: {@code (u_k (x) u_j)^T R} with the Khatri-Rao rows
+ * {@code [S, A_k A_j]} against {@code R: [S, out_k out_j]}, and {@code (u_k (x) g_j)^T T}; the results
+ * are permuted once into the block's final {@code [(i,o), (i',p)]} layout. The per-sample factors come
+ * from one backward recursion: {@code g_k = (g_{k+1} W_{k+1}^T) . s_k'},
+ * {@code M_k = D_k (W_{k+1} M_{k+1} W_{k+1}^T) D_k + diag((g_{k+1} W_{k+1}^T) . s_k'')} with
+ * {@code D_k = diag(s_k')}, starting from the loss's gradient and Hessian in the network output
+ * (per sample, by the core engine), and {@code S_kj = S_k,j-1 D_{j-1} W_j}. The GGN is the same
+ * without the {@code s''} term and without T. Blocks {@code j < k} are transposes.
+ */
+public final class StructuredHessian {
+    private StructuredHessian() {
+    }
+
+    /** True for the Hessian, GGN and observed Fisher operators (all of Sequential dense networks). */
+    public static boolean supports(LinearOperator op) {
+        return op instanceof HessianOperator || op instanceof GgnOperator || op instanceof ObservedFisherOperator;
+    }
+
+    /** Working memory besides the result: a few blocks of the largest layer pair. */
+    static double workingBytes(long n) {
+        return 8.0 * n * n * 0.6;
+    }
+
+    static FullHessian.Result compute(LinearOperator op, FullHessian.Plan plan, FullHessian.Options o) throws IOException {
+        CurvatureOperator c = (CurvatureOperator) op;
+        long t0 = System.nanoTime();
+        long n = c.size();
+        try (RowBandSink sink = RowBandSink.open(n, plan, o, HessianMethod.STRUCTURED, 0, Fingerprint.of(op))) {
+            long[] offsets = offsets(c.model());
+            int layers = c.model().layers().size();
+            if (plan.checkpoint() == null) {
+                sink.acceptAll(assemble(c, n, offsets));
+            } else {
+                for (int k = 0; k < layers; k++) {
+                    if (offsets[k + 1] <= sink.resumeRow()) {
+                        continue;
+                    }
+                    sink.accept(offsets[k], band(c, n, offsets, k));
+                }
+            }
+            return sink.finish(t0);
+        }
+    }
+
+    /** The whole matrix, each layer pair computed once per batch and mirrored. */
+    static INDArray assemble(CurvatureOperator c, long n, long[] offsets) {
+        int layers = c.model().layers().size();
+        INDArray h = Nd4j.zeros(DataType.DOUBLE, n, n);
+        for (ModelObjective b : c.batches()) {
+            LayerStates st = states(c, b);
+            for (int k = 0; k < layers; k++) {
+                for (int j = k; j < layers; j++) {
+                    INDArray blk = block(st, k, j, c instanceof GgnOperator).muli(c.normalization());
+                    h.get(NDArrayIndex.interval(offsets[k], offsets[k + 1]), NDArrayIndex.interval(offsets[j], offsets[j + 1])).addi(blk);
+                    if (j != k) {
+                        h.get(NDArrayIndex.interval(offsets[j], offsets[j + 1]), NDArrayIndex.interval(offsets[k], offsets[k + 1]))
+                                .addi(blk.transpose());
+                    }
+                }
+            }
+        }
+        return h;
+    }
+
+    /** Rows of layer k, {@code [rows_k, N]}: blocks (k, j) for every j. */
+    static INDArray band(CurvatureOperator c, long n, long[] offsets, int k) {
+        int layers = c.model().layers().size();
+        INDArray rows = Nd4j.zeros(DataType.DOUBLE, offsets[k + 1] - offsets[k], n);
+        for (ModelObjective b : c.batches()) {
+            LayerStates st = states(c, b);
+            for (int j = 0; j < layers; j++) {
+                INDArray blk = j >= k ? block(st, k, j, c instanceof GgnOperator) : block(st, j, k, c instanceof GgnOperator).transpose();
+                rows.get(NDArrayIndex.all(), NDArrayIndex.interval(offsets[j], offsets[j + 1])).addi(blk.mul(c.normalization()));
+            }
+        }
+        return rows;
+    }
+
+    /** Diagonal (per-layer) block k alone, {@code [rows_k, rows_k]}. */
+    public static INDArray layerBlock(CurvatureOperator c, int k) {
+        INDArray out = null;
+        for (ModelObjective b : c.batches()) {
+            INDArray blk = block(states(c, b), k, k, c instanceof GgnOperator).muli(c.normalization());
+            out = out == null ? blk : out.addi(blk);
+        }
+        return out;
+    }
+
+    private static LayerStates states(CurvatureOperator c, ModelObjective b) {
+        double factor = c.batchReduction() == Reduction.NLL ? c.loss().nllPerSum() : 1.0;
+        return new LayerStates(c.model(), c.loss(), b, c.parameters(), factor, c instanceof GgnOperator);
+    }
+
+    /** Start of each layer's parameters, plus N at the end. */
+    static long[] offsets(Sequential model) {
+        List<Dense> ls = model.layers();
+        long[] off = new long[ls.size() + 1];
+        for (int k = 0; k < ls.size(); k++) {
+            off[k + 1] = off[k] + ls.get(k).parameterCount();
+        }
+        return off;
+    }
+
+    /** Block (k, j), k &lt;= j, summed over the batch's samples: {@code [A_k out_k, A_j out_j]}. */
+    static INDArray block(LayerStates st, int k, int j, boolean ggn) {
+        long samples = st.samples;
+        long a = st.aug[k].size(1);
+        long ok = st.g[k].size(1);
+        long b = st.aug[j].size(1);
+        long oj = st.g[j].size(1);
+        INDArray r = k == j ? st.m[k] : Nd4j.matmul(st.s(k, j), st.m[j]);                                      // [S, ok, oj]
+        INDArray c2 = MatMulKernel.gemm(khatriRao(st.aug[k], st.aug[j]), r.reshape('c', new long[] {samples, ok * oj}), true, false);
+        INDArray blk = c2.reshape('c', new long[] {a, b, ok, oj}).permute(0, 2, 1, 3).dup('c');               // (i,i',o,p) -> (i,o,i',p)
+        c2.close();
+        if (k < j && !ggn) {
+            INDArray t = st.augJacobian(k, j);                                                                // [S, ok, b]
+            INDArray c1 = MatMulKernel.gemm(khatriRao(st.aug[k], st.g[j]), t.reshape('c', new long[] {samples, ok * b}), true, false);
+            blk.addi(c1.reshape('c', new long[] {a, oj, ok, b}).permute(0, 2, 3, 1));                        // (i,p,o,i') -> (i,o,i',p)
+            c1.close();
+        }
+        return blk.reshape('c', new long[] {a * ok, b * oj});
+    }
+
+    /** Row-wise Kronecker product {@code [S, p q]} of {@code u: [S, p]} and {@code v: [S, q]}. */
+    static INDArray khatriRao(INDArray u, INDArray v) {
+        long s = u.size(0);
+        long p = u.size(1);
+        long q = v.size(1);
+        return u.reshape(s, p, 1).mul(v.reshape(s, 1, q)).reshape('c', new long[] {s, p * q});
+    }
+}

@@ -1,0 +1,136 @@
+package dev.curvlab.curvature.hessian;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.curvlab.core.check.Comparison;
+import dev.curvlab.core.check.Tolerances;
+import dev.curvlab.curvature.operator.CurvatureOperator;
+import dev.curvlab.curvature.operator.GgnOperator;
+import dev.curvlab.curvature.operator.HessianOperator;
+import dev.curvlab.curvature.operator.ObservedFisherOperator;
+import dev.curvlab.nn.data.Dataset;
+import dev.curvlab.nn.loss.Loss;
+import dev.curvlab.nn.loss.Losses;
+import dev.curvlab.nn.model.Activation;
+import dev.curvlab.nn.model.Init;
+import dev.curvlab.nn.model.Sequential;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The structured Hessian against the generic forward-over-reverse blocked Hessian (and the seed's
+ * per-column loop on the smaller cases) on random architectures: 1-4 hidden layers, widths 1-40,
+ * every activation, mse/ce/bce (and gaussian/poisson), batch sizes 1, 2, 7, 100, output and input
+ * width 1 included.
+ */
+class StructuredHessianTest {
+    record Problem(String label, Sequential model, Loss loss, Dataset data, INDArray theta) {
+        @Override
+        public String toString() {
+            return label;
+        }
+    }
+
+    static Dataset data(Loss loss, int n, int in, int out, long seed) {
+        Nd4j.getRandom().setSeed(seed);
+        INDArray x = Nd4j.randn(DataType.DOUBLE, n, in);
+        INDArray y = switch (loss.name()) {
+            case "ce" -> Nd4j.create(java.util.stream.IntStream.range(0, n).mapToDouble(i -> (i * 7 + seed) % out).toArray(), new long[] {n}, DataType.DOUBLE);
+            case "bce" -> Nd4j.rand(DataType.DOUBLE, n, out);
+            case "poisson" -> org.nd4j.linalg.ops.transforms.Transforms.floor(Nd4j.rand(DataType.DOUBLE, n, out).muli(4), false);
+            case "gaussian" -> Nd4j.randn(DataType.DOUBLE, n, out / 2);
+            default -> Nd4j.randn(DataType.DOUBLE, n, out);
+        };
+        return new Dataset(x, y);
+    }
+
+    static Stream<Problem> randomArchitectures() {
+        Random r = new Random(2024);
+        Activation[] acts = Activation.values();
+        Loss[] losses = {Losses.MSE, Losses.CROSS_ENTROPY, Losses.BCE};
+        int[] batches = {1, 2, 7, 100};
+        List<Problem> ps = new ArrayList<>();
+        for (int c = 0; c < 24; c++) {
+            Loss loss = losses[c % losses.length];
+            int hidden = 1 + c % 4;
+            int in = c % 6 == 0 ? 1 : 1 + r.nextInt(12);
+            int out = loss == Losses.CROSS_ENTROPY ? 2 + r.nextInt(4) : (c % 5 == 0 ? 1 : 1 + r.nextInt(4));
+            Sequential.Builder b = Sequential.builder(in);
+            StringBuilder label = new StringBuilder().append(in);
+            for (int h = 0; h < hidden; h++) {
+                int w = 1 + r.nextInt(hidden > 2 ? 14 : 40);
+                Activation a = acts[(c + h) % acts.length];
+                b.dense(w, a);
+                label.append('-').append(w).append(a.id());
+            }
+            b.dense(out, c % 7 == 3 ? Activation.TANH : Activation.IDENTITY);
+            Sequential m = b.build();
+            int n = batches[c % batches.length];
+            label.append('-').append(out).append(' ').append(loss.name()).append(" n=").append(n);
+            ps.add(new Problem(label.toString(), m, loss, data(loss, n, in, out, c), m.initialParameters(Init.XAVIER, c).muli(1.5)));
+        }
+        Sequential g = Sequential.mlp(new int[] {3, 5, 4}, Activation.SOFTPLUS);
+        ps.add(new Problem("3-5-4 gaussian", g, Losses.GAUSSIAN, data(Losses.GAUSSIAN, 9, 3, 4, 99), g.initialParameters(Init.XAVIER, 1)));
+        Sequential p = Sequential.mlp(new int[] {2, 6, 2}, Activation.TANH);
+        ps.add(new Problem("2-6-2 poisson", p, Losses.POISSON, data(Losses.POISSON, 9, 2, 2, 98), p.initialParameters(Init.XAVIER, 2)));
+        return ps.stream();
+    }
+
+    static INDArray dense(CurvatureOperator op, HessianMethod method) throws Exception {
+        return FullHessian.compute(op, new FullHessian.Options().method(method).blockSize(64)).matrix();
+    }
+
+    static void assertClose(String what, INDArray a, INDArray b, double tol) {
+        assertTrue(Comparison.close(a, b, tol), () -> Comparison.describe(what, a, b, tol));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("randomArchitectures")
+    void structuredEqualsBlockedAndPerColumnHessian(Problem p) throws Exception {
+        HessianOperator op = new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), 0);
+        INDArray structured = dense(op, HessianMethod.STRUCTURED);
+        INDArray blocked = dense(op, HessianMethod.BLOCKED);
+        assertClose(p + ": structured vs blocked", structured, blocked, Tolerances.EXACT);
+        if (p.model().parameterCount() <= 300) {
+            assertClose(p + ": structured vs per-column", structured, dense(op, HessianMethod.ROWLOOP), Tolerances.EXACT);
+        }
+        // batching over the data is summed correctly
+        HessianOperator batched = new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), 3);
+        assertClose(p + ": structured, batches of 3", dense(batched, HessianMethod.STRUCTURED), blocked, Tolerances.EXACT);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("randomArchitectures")
+    void ggnAndObservedFisherAndLayerBlocks(Problem p) throws Exception {
+        if (p.model().parameterCount() > 600) {
+            return;
+        }
+        GgnOperator ggn = new GgnOperator(p.model(), p.loss(), p.data(), p.theta(), 0);
+        assertClose(p + ": structured GGN vs GGN operator", dense(ggn, HessianMethod.STRUCTURED), ggn.toDense(64), Tolerances.EXACT);
+        ObservedFisherOperator fisher = new ObservedFisherOperator(p.model(), p.loss(), p.data(), p.theta(), 0);
+        INDArray full = dense(fisher, HessianMethod.STRUCTURED);
+        assertClose(p + ": structured observed Fisher vs blocked", full, dense(fisher, HessianMethod.BLOCKED), Tolerances.EXACT);
+        long[] off = StructuredHessian.offsets(p.model());
+        for (int k = 0; k < p.model().layers().size(); k++) {
+            INDArray sub = full.get(NDArrayIndex.interval(off[k], off[k + 1]), NDArrayIndex.interval(off[k], off[k + 1]));
+            assertClose(p + ": layer " + k + " block", StructuredHessian.layerBlock(fisher, k), sub, Tolerances.EXACT);
+        }
+    }
+
+    @Test
+    void autoChoosesStructuredForDenseNetworks() throws Exception {
+        Sequential m = Sequential.mlp(new int[] {2, 3, 1}, Activation.TANH);
+        HessianOperator op = new HessianOperator(m, Losses.MSE, data(Losses.MSE, 5, 2, 1, 1), m.initialParameters(1), 0);
+        assertEquals(HessianMethod.STRUCTURED, FullHessian.compute(op, new FullHessian.Options()).method());
+    }
+}
