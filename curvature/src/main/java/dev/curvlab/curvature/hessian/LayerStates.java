@@ -27,6 +27,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *     term when building the GGN);</li>
  * <li>{@code s(k, j): [S, out_k, out_j]}: {@code d z_j / d z_k} for k &lt; j.</li>
  * </ul>
+ * {@code m[k]} is symmetrised per sample ({@code (M + M^T) / 2}, removing rounding only), so the
+ * diagonal blocks assembled from it are exactly symmetric.
+ * <ul>
+ * </ul>
  * Computed with a handful of batched GEMMs per layer; nothing loops over samples.
  */
 final class LayerStates {
@@ -81,7 +85,8 @@ final class LayerStates {
                 INDArray diag = gA.mul(d2[k]);
                 mk.addi(diag.reshape(samples, dk, 1).mul(Nd4j.eye(dk).castTo(DataType.DOUBLE).reshape(1, dk, dk)));
             }
-            m[k] = mk;
+            // exactly symmetric per sample, so diagonal blocks come out exactly symmetric
+            m[k] = mk.addi(mk.permute(0, 2, 1).dup('c')).muli(0.5);
             if (k > 0) {
                 long din = ls.get(k).in();
                 gA = MatMulKernel.gemm(g[k], w[k], false, true);
@@ -97,12 +102,18 @@ final class LayerStates {
     /** {@code d z_j / d z_k}, {@code [S, out_k, out_j]}, for k &lt; j (recursively, cached). */
     INDArray s(int k, int j) {
         if (s[k][j] == null) {
-            INDArray prev = j - 1 == k ? identity(k) : s(k, j - 1);
-            long ok = prev.size(1);
-            long oj1 = prev.size(2);
-            INDArray scaled = prev.mul(d1[j - 1].reshape(samples, 1, oj1));
-            s[k][j] = MatMulKernel.gemm(scaled.reshape('c', new long[] {samples * ok, oj1}), w[j], false, false)
-                    .reshape('c', new long[] {samples, ok, w[j].size(1)});
+            if (j == k + 1) {
+                // diag(s_k') W_j per sample
+                long ok = d1[k].size(1);
+                s[k][j] = d1[k].reshape(samples, ok, 1).mul(w[j].reshape(1, ok, w[j].size(1)));
+            } else {
+                INDArray prev = s(k, j - 1);
+                long ok = prev.size(1);
+                long oj1 = prev.size(2);
+                INDArray scaled = prev.mul(d1[j - 1].reshape(samples, 1, oj1));
+                s[k][j] = MatMulKernel.gemm(scaled.reshape('c', new long[] {samples * ok, oj1}), w[j], false, false)
+                        .reshape('c', new long[] {samples, ok, w[j].size(1)});
+            }
         }
         return s[k][j];
     }
@@ -112,7 +123,10 @@ final class LayerStates {
      * column for the constant bias input.
      */
     INDArray augJacobian(int k, int j) {
-        INDArray base = j - 1 == k ? identity(k) : s(k, j - 1);
+        if (j < k + 2) {
+            throw new IllegalArgumentException("augJacobian is for non-adjacent layers, got " + k + ", " + j);
+        }
+        INDArray base = s(k, j - 1);
         long ok = base.size(1);
         long in = base.size(2);
         INDArray out = Nd4j.zeros(DataType.DOUBLE, samples, ok, in + 1);
@@ -120,8 +134,4 @@ final class LayerStates {
         return out;
     }
 
-    private INDArray identity(int k) {
-        long dk = d1[k].size(1);
-        return Nd4j.eye(dk).castTo(DataType.DOUBLE).reshape(1, dk, dk).broadcast(samples, dk, dk);
-    }
 }

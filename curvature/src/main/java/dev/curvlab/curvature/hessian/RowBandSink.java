@@ -1,5 +1,6 @@
 package dev.curvlab.curvature.hessian;
 
+import dev.curvlab.core.kernels.RawAccess;
 import dev.curvlab.nn.io.NpyFile;
 import dev.curvlab.nn.io.NpyMatrixWriter;
 import java.io.Closeable;
@@ -11,7 +12,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.ops.transforms.Transforms;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +35,7 @@ final class RowBandSink implements Closeable {
     private final NpyMatrixWriter writer;
     private INDArray matrix;
     private boolean finished;
+    private long[] asymmetryBlocks;
 
     private RowBandSink(long n, FullHessian.Plan plan, FullHessian.Options options, HessianMethod method, int blockSize,
             String fingerprint, long resumeRow, NpyMatrixWriter writer) {
@@ -46,7 +47,7 @@ final class RowBandSink implements Closeable {
         this.fingerprint = fingerprint;
         this.resumeRow = resumeRow;
         this.writer = writer;
-        this.matrix = plan.inMemory() ? Nd4j.create(DataType.DOUBLE, n, n) : null;
+        this.matrix = null;
     }
 
     /** Opens the destinations, resuming from a matching checkpoint. */
@@ -92,6 +93,9 @@ final class RowBandSink implements Closeable {
     /** Rows {@code [start, start + r)} of the matrix, complete: {@code rows: [r, N]}. */
     void accept(long start, INDArray rows) throws IOException {
         long end = start + rows.size(0);
+        if (matrix == null && plan.inMemory()) {
+            matrix = Nd4j.create(DataType.DOUBLE, n, n);
+        }
         if (matrix != null) {
             matrix.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(rows);
         }
@@ -104,6 +108,14 @@ final class RowBandSink implements Closeable {
                     Runtime.getRuntime().availableProcessors()));
         }
         options.progress.progress("hessian", end, n);
+    }
+
+    /**
+     * Restricts the asymmetry diagnostic to the diagonal blocks between these offsets (for methods
+     * whose other blocks are exact mirrors by construction).
+     */
+    void asymmetryOnlyWithin(long[] offsets) {
+        this.asymmetryBlocks = offsets;
     }
 
     /** The whole matrix at once (methods that assemble it in memory); rows are streamed from it. */
@@ -129,7 +141,14 @@ final class RowBandSink implements Closeable {
         }
         double asym = Double.NaN;
         if (matrix != null) {
-            asym = Transforms.abs(matrix.sub(matrix.transpose()), false).maxNumber().doubleValue();
+            if (asymmetryBlocks == null) {
+                asym = RawAccess.asymmetry(matrix, 0, n);
+            } else {
+                asym = 0;
+                for (int b = 0; b + 1 < asymmetryBlocks.length; b++) {
+                    asym = Math.max(asym, RawAccess.asymmetry(matrix, asymmetryBlocks[b], asymmetryBlocks[b + 1] - asymmetryBlocks[b]));
+                }
+            }
             if (options.symmetrize) {
                 matrix = matrix.add(matrix.transpose()).muli(0.5);
             }

@@ -1,6 +1,5 @@
 package dev.curvlab.curvature.hessian;
 
-import dev.curvlab.core.kernels.MatMulKernel;
 import dev.curvlab.curvature.operator.CurvatureOperator;
 import dev.curvlab.curvature.operator.GgnOperator;
 import dev.curvlab.curvature.operator.HessianOperator;
@@ -15,7 +14,6 @@ import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The exact Hessian (or GGN, or observed Fisher) of a sequential dense network from its per-sample
@@ -71,6 +69,7 @@ public final class StructuredHessian {
         try (RowBandSink sink = RowBandSink.open(n, plan, o, HessianMethod.STRUCTURED, 0, Fingerprint.of(op))) {
             long[] offsets = offsets(c.model());
             int layers = c.model().layers().size();
+            sink.asymmetryOnlyWithin(offsets);
             if (plan.checkpoint() == null) {
                 sink.acceptAll(assemble(c, n, offsets));
             } else {
@@ -85,46 +84,63 @@ public final class StructuredHessian {
         }
     }
 
-    /** The whole matrix, each layer pair computed once per batch and mirrored. */
+    /** The whole matrix: blocks k &lt;= j accumulated over batches, then mirrored. */
     static INDArray assemble(CurvatureOperator c, long n, long[] offsets) {
         int layers = c.model().layers().size();
-        INDArray h = Nd4j.zeros(DataType.DOUBLE, n, n);
+        INDArray h = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {n, n}, 'c');
+        boolean first = true;
+        KroneckerBlocks.Workspace ws = new KroneckerBlocks.Workspace();
         for (ModelObjective b : c.batches()) {
             LayerStates st = states(c, b);
             for (int k = 0; k < layers; k++) {
                 for (int j = k; j < layers; j++) {
-                    INDArray blk = block(st, k, j, c instanceof GgnOperator).muli(c.normalization());
-                    h.get(NDArrayIndex.interval(offsets[k], offsets[k + 1]), NDArrayIndex.interval(offsets[j], offsets[j + 1])).addi(blk);
-                    if (j != k) {
-                        h.get(NDArrayIndex.interval(offsets[j], offsets[j + 1]), NDArrayIndex.interval(offsets[k], offsets[k + 1]))
-                                .addi(blk.transpose());
-                    }
+                    KroneckerBlocks.add(st, k, j, c instanceof GgnOperator, c.normalization(),
+                            new KroneckerBlocks.Target(h, offsets[k], offsets[j]), first, ws);
                 }
+            }
+            first = false;
+        }
+        for (int k = 0; k < layers; k++) {
+            for (int j = k + 1; j < layers; j++) {
+                KroneckerBlocks.mirror(h, offsets[k], offsets[k + 1] - offsets[k], offsets[j], offsets[j + 1] - offsets[j]);
             }
         }
         return h;
     }
 
-    /** Rows of layer k, {@code [rows_k, N]}: blocks (k, j) for every j. */
+    /** Rows of layer k, {@code [rows_k, N]}: blocks (k, j) for j &gt;= k, transposed blocks (j, k) for j &lt; k. */
     static INDArray band(CurvatureOperator c, long n, long[] offsets, int k) {
         int layers = c.model().layers().size();
-        INDArray rows = Nd4j.zeros(DataType.DOUBLE, offsets[k + 1] - offsets[k], n);
+        long rowsK = offsets[k + 1] - offsets[k];
+        INDArray rows = Nd4j.zeros(DataType.DOUBLE, rowsK, n);
+        INDArray[] lower = new INDArray[k];
+        for (int j = 0; j < k; j++) {
+            lower[j] = Nd4j.zeros(DataType.DOUBLE, offsets[j + 1] - offsets[j], rowsK);
+        }
+        KroneckerBlocks.Workspace ws = new KroneckerBlocks.Workspace();
         for (ModelObjective b : c.batches()) {
             LayerStates st = states(c, b);
             for (int j = 0; j < layers; j++) {
-                INDArray blk = j >= k ? block(st, k, j, c instanceof GgnOperator) : block(st, j, k, c instanceof GgnOperator).transpose();
-                rows.get(NDArrayIndex.all(), NDArrayIndex.interval(offsets[j], offsets[j + 1])).addi(blk.mul(c.normalization()));
+                boolean upper = j >= k;
+                KroneckerBlocks.Target t = upper ? new KroneckerBlocks.Target(rows, 0, offsets[j]) : new KroneckerBlocks.Target(lower[j], 0, 0);
+                KroneckerBlocks.add(st, upper ? k : j, upper ? j : k, c instanceof GgnOperator, c.normalization(), t, false, ws);
             }
+        }
+        for (int j = 0; j < k; j++) {
+            rows.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(offsets[j], offsets[j + 1]))
+                    .assign(lower[j].transpose());
         }
         return rows;
     }
 
     /** Diagonal (per-layer) block k alone, {@code [rows_k, rows_k]}. */
     public static INDArray layerBlock(CurvatureOperator c, int k) {
-        INDArray out = null;
+        long[] off = offsets(c.model());
+        long size = off[k + 1] - off[k];
+        INDArray out = Nd4j.zeros(DataType.DOUBLE, size, size);
+        KroneckerBlocks.Workspace ws = new KroneckerBlocks.Workspace();
         for (ModelObjective b : c.batches()) {
-            INDArray blk = block(states(c, b), k, k, c instanceof GgnOperator).muli(c.normalization());
-            out = out == null ? blk : out.addi(blk);
+            KroneckerBlocks.add(states(c, b), k, k, c instanceof GgnOperator, c.normalization(), new KroneckerBlocks.Target(out, 0, 0), false, ws);
         }
         return out;
     }
@@ -144,31 +160,4 @@ public final class StructuredHessian {
         return off;
     }
 
-    /** Block (k, j), k &lt;= j, summed over the batch's samples: {@code [A_k out_k, A_j out_j]}. */
-    static INDArray block(LayerStates st, int k, int j, boolean ggn) {
-        long samples = st.samples;
-        long a = st.aug[k].size(1);
-        long ok = st.g[k].size(1);
-        long b = st.aug[j].size(1);
-        long oj = st.g[j].size(1);
-        INDArray r = k == j ? st.m[k] : Nd4j.matmul(st.s(k, j), st.m[j]);                                      // [S, ok, oj]
-        INDArray c2 = MatMulKernel.gemm(khatriRao(st.aug[k], st.aug[j]), r.reshape('c', new long[] {samples, ok * oj}), true, false);
-        INDArray blk = c2.reshape('c', new long[] {a, b, ok, oj}).permute(0, 2, 1, 3).dup('c');               // (i,i',o,p) -> (i,o,i',p)
-        c2.close();
-        if (k < j && !ggn) {
-            INDArray t = st.augJacobian(k, j);                                                                // [S, ok, b]
-            INDArray c1 = MatMulKernel.gemm(khatriRao(st.aug[k], st.g[j]), t.reshape('c', new long[] {samples, ok * b}), true, false);
-            blk.addi(c1.reshape('c', new long[] {a, oj, ok, b}).permute(0, 2, 3, 1));                        // (i,p,o,i') -> (i,o,i',p)
-            c1.close();
-        }
-        return blk.reshape('c', new long[] {a * ok, b * oj});
-    }
-
-    /** Row-wise Kronecker product {@code [S, p q]} of {@code u: [S, p]} and {@code v: [S, q]}. */
-    static INDArray khatriRao(INDArray u, INDArray v) {
-        long s = u.size(0);
-        long p = u.size(1);
-        long q = v.size(1);
-        return u.reshape(s, p, 1).mul(v.reshape(s, 1, q)).reshape('c', new long[] {s, p * q});
-    }
 }

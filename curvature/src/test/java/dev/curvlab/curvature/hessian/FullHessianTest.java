@@ -1,0 +1,138 @@
+package dev.curvlab.curvature.hessian;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.curvlab.core.Autodiff;
+import dev.curvlab.core.Tensor;
+import dev.curvlab.core.check.Comparison;
+import dev.curvlab.core.check.Tolerances;
+import dev.curvlab.curvature.operator.HessianOperator;
+import dev.curvlab.curvature.progress.ProgressListener;
+import dev.curvlab.nn.ModelObjective;
+import dev.curvlab.nn.data.Dataset;
+import dev.curvlab.nn.io.NpyFile;
+import dev.curvlab.nn.loss.Losses;
+import dev.curvlab.nn.loss.Reduction;
+import dev.curvlab.nn.model.Activation;
+import dev.curvlab.nn.model.Sequential;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class FullHessianTest {
+    @TempDir
+    Path dir;
+
+    static HessianOperator problem() {
+        Sequential m = Sequential.mlp(new int[] {4, 9, 7, 3}, Activation.TANH);   // N = 45 + 70 + 24 = 139
+        Dataset d = StructuredHessianTest.data(Losses.CROSS_ENTROPY, 30, 4, 3, 5);
+        return new HessianOperator(m, Losses.CROSS_ENTROPY, d, m.initialParameters(3), 8);
+    }
+
+    /** Throws after {@code after} progress reports, like an interruption mid-run. */
+    static ProgressListener interruptAfter(int after) {
+        int[] calls = {0};
+        return (task, done, total) -> {
+            if (++calls[0] == after) {
+                throw new IllegalStateException("simulated interruption at " + done + "/" + total);
+            }
+        };
+    }
+
+    @Test
+    void blockedAndPerColumnMethodsAgreeWithTheEngineHessian() throws Exception {
+        HessianOperator op = problem();
+        ModelObjective obj = new ModelObjective(op.model(), op.loss(), new Dataset(
+                Nd4j.vstack(op.batches().stream().map(b -> b.x().array()).toArray(INDArray[]::new)),
+                Nd4j.vstack(op.batches().stream().map(b -> b.preparedTargets().array()).toArray(INDArray[]::new)).argMax(1).castTo(DataType.DOUBLE)),
+                Reduction.MEAN);
+        INDArray reference = Autodiff.hessian(obj).apply(Tensor.of(op.parameters())).array();
+        for (HessianMethod m : HessianMethod.values()) {
+            FullHessian.Result r = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(16));
+            assertTrue(Comparison.close(r.matrix(), reference, Tolerances.EXACT), () -> Comparison.describe(m.name(), r.matrix(), reference, Tolerances.EXACT));
+            assertTrue(r.asymmetry() < 1e-15, m + " asymmetry " + r.asymmetry());
+        }
+        FullHessian.Result sym = FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.BLOCKED).symmetrize(true));
+        assertEquals(sym.matrix(), sym.matrix().transpose());
+    }
+
+    @Test
+    void resumingAfterAnInterruptionGivesTheIdenticalMatrix() throws Exception {
+        for (HessianMethod m : new HessianMethod[] {HessianMethod.BLOCKED, HessianMethod.STRUCTURED}) {
+            HessianOperator op = problem();
+            Path cp = dir.resolve("cp-" + m);
+            Path out = dir.resolve("h-" + m + ".npy");
+            INDArray straight = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(32)).matrix();
+            FullHessian.Options interrupted = new FullHessian.Options().method(m).blockSize(32).checkpoint(cp).out(out).progress(interruptAfter(2));
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> FullHessian.compute(op, interrupted));
+            assertTrue(e.getMessage().contains("simulated"), e.getMessage());
+            assertFalse(Files.exists(out), m + ": no output file may exist after an interruption");
+            assertTrue(Files.exists(cp.resolve("progress.json")), m + ": progress recorded");
+            FullHessian.Result resumed = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(32).checkpoint(cp).out(out));
+            assertTrue(resumed.resumed(), m + " resumed");
+            assertEquals(straight, resumed.matrix(), m + ": resumed matrix must be identical");
+            assertEquals(straight, NpyFile.read(out), m + ": file must hold the identical matrix");
+            assertFalse(Files.exists(cp.resolve("progress.json")), m + ": checkpoint cleared after completion");
+        }
+    }
+
+    @Test
+    void checkpointOfAnotherProblemIsRefused() throws Exception {
+        HessianOperator op = problem();
+        Path cp = dir.resolve("cp");
+        assertThrows(IllegalStateException.class, () -> FullHessian.compute(op,
+                new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(32).checkpoint(cp).progress(interruptAfter(1))));
+        Sequential other = Sequential.mlp(new int[] {4, 9, 7, 3}, Activation.TANH);
+        HessianOperator different = new HessianOperator(other, Losses.CROSS_ENTROPY, StructuredHessianTest.data(Losses.CROSS_ENTROPY, 30, 4, 3, 5),
+                other.initialParameters(4), 8);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> FullHessian.compute(different,
+                new FullHessian.Options().method(HessianMethod.BLOCKED).checkpoint(cp)));
+        assertTrue(e.getMessage().contains("different problem"), e.getMessage());
+    }
+
+    @Test
+    void preflightRefusesAnImpossibleSizeBeforeAnyWork() {
+        HessianOperator op = problem();
+        List<Long> progress = new ArrayList<>();
+        HessianTooLargeException e = assertThrows(HessianTooLargeException.class, () -> FullHessian.compute(op,
+                new FullHessian.Options().budget(MemoryBudget.of(100_000)).progress((t, d, n) -> progress.add(d))));
+        assertTrue(e.getMessage().contains("N = 139") && e.getMessage().contains("--out") && e.getMessage().contains("eigs"), e.getMessage());
+        assertTrue(progress.isEmpty(), "no work may start");
+        assertEquals("1.5 GB", MemoryBudget.format(1.5 * (1L << 30)));
+        assertEquals(12L << 30, MemoryBudget.parse("12G").bytes());
+        assertThrows(IllegalArgumentException.class, () -> MemoryBudget.parse("lots"));
+    }
+
+    @Test
+    void matrixLargerThanTheBudgetStreamsToDisk() throws Exception {
+        HessianOperator op = problem();
+        INDArray inMemory = FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(4)).matrix();
+        Path out = dir.resolve("streamed.npy");
+        FullHessian.Result r = FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(4)
+                .budget(MemoryBudget.of(200_000)).out(out));
+        assertNull(r.matrix(), "streamed, not held in memory");
+        assertEquals(inMemory, NpyFile.read(out));
+        assertArrayEquals(new long[] {139, 139}, NpyFile.read(out).shape());
+    }
+
+    @Test
+    void failureWithoutCheckpointLeavesNoFileBehind() {
+        HessianOperator op = problem();
+        Path out = dir.resolve("h.npy");
+        assertThrows(IllegalStateException.class, () -> FullHessian.compute(op,
+                new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(16).out(out).progress(interruptAfter(3))));
+        assertFalse(Files.exists(out));
+        assertFalse(Files.exists(dir.resolve("h.npy.partial")));
+    }
+}
