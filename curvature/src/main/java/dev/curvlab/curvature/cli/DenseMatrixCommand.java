@@ -1,0 +1,86 @@
+package dev.curvlab.curvature.cli;
+
+import dev.curvlab.curvature.hessian.FullHessian;
+import dev.curvlab.curvature.hessian.HessianMethod;
+import dev.curvlab.curvature.hessian.StructuredHessian;
+import dev.curvlab.curvature.operator.CurvatureOperator;
+import dev.curvlab.curvature.operator.LinearOperator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * A command that materialises a curvature matrix [N, N] with {@link FullHessian} (memory preflight,
+ * progress, streaming to {@code FILE.partial} and renaming when complete, checkpoints).
+ */
+abstract class DenseMatrixCommand extends CurvlabSubcommand {
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    TargetOptions targets;
+
+    @Mixin
+    DenseOptions dense;
+
+    @Option(names = "--out", order = 30, paramLabel = "FILE", description = "write the matrix [N, N] (float64 .npy; streamed to FILE.partial, renamed when complete)")
+    Path out;
+
+    /** The matrix's name in messages, e.g. "Hessian". */
+    protected abstract String matrixName();
+
+    /** The operator whose dense matrix this command computes. */
+    protected abstract CurvatureOperator operator(Problem p);
+
+    @Override
+    protected void checkOptions() {
+        if (dense.block < 0) {
+            throw usage("--block must be >= 0 (0 = chosen from the memory budget), got " + dense.block);
+        }
+        checkWritable(out, "--out");
+        if (dense.checkpoint != null && Files.exists(dense.checkpoint) && !Files.isDirectory(dense.checkpoint)) {
+            throw new BadInputException(dense.checkpoint + ": --checkpoint must be a directory");
+        }
+    }
+
+    @Override
+    protected void run() throws Exception {
+        Problem p = Problem.load(model, targets);
+        CurvatureOperator op = operator(p);
+        FullHessian.Result r = compute(op, out);
+        report(op.size(), r, out);
+    }
+
+    /** Refuses --method structured for operators it does not support (a usage error, before any work). */
+    protected void checkMethod(LinearOperator op) {
+        if (dense.method == HessianMethod.STRUCTURED && !StructuredHessian.supports(op)) {
+            throw usage("--method structured is not available for the " + matrixName() + "; use auto, blocked or rowloop");
+        }
+    }
+
+    /** The dense matrix of {@code op}, written to {@code target} when it is not null. */
+    protected FullHessian.Result compute(LinearOperator op, Path target) throws Exception {
+        checkMethod(op);
+        try (CliProgress progress = progress("columns")) {
+            FullHessian.Options o = dense.toOptions().progress(progress);
+            if (target != null) {
+                o.out(target);
+            }
+            return FullHessian.compute(op, o);
+        }
+    }
+
+    /** Prints N, the method, the time and the asymmetry, and where the matrix went. */
+    protected void report(long n, FullHessian.Result r, Path written) {
+        String asym = Double.isNaN(r.asymmetry()) ? "not measured (streamed to disk)" : String.format(Locale.ROOT, "%.3e", r.asymmetry());
+        out().println(String.format(Locale.ROOT, "%s: N = %d, method = %s%s, %.3f s, max |H - H^T| = %s%s%s", matrixName(), n,
+                r.method().name().toLowerCase(Locale.ROOT), r.method() == HessianMethod.BLOCKED ? " (block " + r.blockSize() + ")" : "",
+                r.seconds(), asym, dense.symmetrize ? " (before --symmetrize)" : "", r.resumed() ? ", resumed from checkpoint" : ""));
+        Path file = written != null ? written : r.file();
+        if (file != null) {
+            out().println("wrote " + file + " [" + n + ", " + n + "]");
+        }
+    }
+}

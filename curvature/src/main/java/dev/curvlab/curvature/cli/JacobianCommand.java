@@ -1,0 +1,43 @@
+package dev.curvlab.curvature.cli;
+
+import dev.curvlab.core.Rowwise;
+import dev.curvlab.core.Tensor;
+import java.nio.file.Path;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code curvlab jacobian}: per-sample Jacobians of the network outputs w.r.t. its inputs. */
+@Command(name = "jacobian", sortOptions = false, usageHelpAutoWidth = true,
+        description = "Per-sample Jacobians [n, out, in] of the network outputs with respect to its inputs,"
+                + " J[i, a, b] = d f_a(x_i) / d x_ib (no targets or loss needed).")
+final class JacobianCommand extends CurvlabSubcommand {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--out", order = 30, paramLabel = "FILE", description = "write the Jacobians [n, out, in] (float64 .npy)")
+    Path out;
+
+    @Override
+    protected void checkOptions() {
+        checkWritable(out, "--out");
+    }
+
+    @Override
+    protected void run() throws Exception {
+        Problem p = Problem.loadInputs(model);
+        long start = System.nanoTime();
+        Tensor theta = Tensor.of(p.theta());
+        INDArray j = Rowwise.jacobian(x -> p.model().forward(theta, x), Tensor.of(p.data().x())).array();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (out != null) {
+            write(out, j);
+        }
+        out().println(String.format(java.util.Locale.ROOT, "jacobian %s of %s in %.3f s, max |J| = %s", shape(j), p.model().describe(),
+                seconds, num(j.amaxNumber().doubleValue())));
+        if (out != null) {
+            out().println("wrote " + out + " " + shape(j));
+        }
+    }
+}
