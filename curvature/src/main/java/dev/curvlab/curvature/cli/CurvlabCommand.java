@@ -39,6 +39,8 @@ public final class CurvlabCommand implements Callable<Integer> {
         // ND4J arrays live off-heap; JavaCPP's default limits (tied to -Xmx) would fail large Hessians.
         setIfAbsent("org.bytedeco.javacpp.maxphysicalbytes", "0");
         setIfAbsent("org.bytedeco.javacpp.maxbytes", "0");
+        // the CLI's own logging setup; the library jars ship none (they log through slf4j only)
+        setIfAbsent("logback.configurationFile", "curvlab-cli-logback.xml");
         int code = new CommandLine(new CurvlabCommand()).execute(args);
         System.out.flush();
         System.err.flush();

@@ -138,11 +138,16 @@ public final class FullHessian {
         boolean stream = o.out != null || o.checkpoint != null;
         boolean fits = result + work <= o.budget.bytes();
         if (work > o.budget.bytes() || (!fits && !stream)) {
+            String streaming = stream ? "" : String.format(", or streaming it to disk with --out FILE.npy (%s of disk)", MemoryBudget.format(result));
+            String need = work > o.budget.bytes() && stream
+                    ? String.format("about %s of working memory (block of %d columns) even when streaming the %s result to disk", MemoryBudget.format(work), k,
+                            MemoryBudget.format(result))
+                    : String.format("%s (N^2 x 8 bytes) plus about %s working memory", MemoryBudget.format(result), MemoryBudget.format(work));
             throw new HessianTooLargeException(String.format(
-                    "a dense Hessian of N = %d parameters needs %s (N^2 x 8 bytes) plus about %s working memory, more than the %s budget"
-                            + " (--max-memory). Alternatives: the Hessian of one layer's block (--layer), Hessian-vector products (hvp),"
-                            + " estimators that never form the matrix (eigs, trace), or streaming it to disk with --out FILE.npy (%s of disk)",
-                    n, MemoryBudget.format(result), MemoryBudget.format(work), MemoryBudget.format(o.budget.bytes()), MemoryBudget.format(result)));
+                    "a dense Hessian of N = %d parameters needs %s, more than the %s budget (--max-memory). Alternatives: a smaller --block,"
+                            + " the Hessian of one layer's block (--layer), Hessian-vector products (hvp), estimators that never form the"
+                            + " matrix (eigs, trace)%s",
+                    n, need, MemoryBudget.format(o.budget.bytes()), streaming));
         }
         Path target = o.checkpoint != null ? o.checkpoint : o.out != null ? o.out.toAbsolutePath().getParent() : null;
         if (stream && target != null && MemoryBudget.usableDisk(target) < result) {

@@ -39,7 +39,8 @@ public final class LoggingProgress implements ProgressListener {
     }
 
     String format(String task, long done, long total, double seconds) {
-        double rate = seconds > 0 ? (done - startDone) / seconds : 0;
+        long counted = done - startDone > 0 ? done - startDone : done;
+        double rate = seconds > 0 ? counted / seconds : 0;
         String eta = rate > 0 && done < total ? String.format(", ETA %s", duration((total - done) / rate)) : "";
         return String.format("%s: %d/%d %s (%.1f%%), %.0f %s/s%s", task, done, total, unit, 100.0 * done / Math.max(1, total), rate, unit, eta);
     }

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
  */
 class LogbackConfigTest {
     static LoggerContext configure() throws Exception {
-        URL xml = CurvlabCommand.class.getResource("/logback.xml");
-        assertNotNull(xml, "logback.xml missing from the CLI's resources");
+        URL xml = CurvlabCommand.class.getResource("/curvlab-cli-logback.xml");
+        assertNotNull(xml, "curvlab-cli-logback.xml missing from the CLI's resources");
         LoggerContext ctx = new LoggerContext();
         JoranConfigurator c = new JoranConfigurator();
         c.setContext(ctx);

@@ -190,12 +190,12 @@ public final class NpyMatrixWriter implements Closeable {
         channel.force(true);
     }
 
-    /** Forces data to disk and closes the file. Idempotent. */
+    /** Closes the file (without forcing it to disk: call {@link #flush()} first where durability matters). Idempotent. */
     @Override
     public void close() throws IOException {
         if (channel.isOpen()) {
             try {
-                channel.force(true);
+                channel.force(false);
             } finally {
                 channel.close();
             }
