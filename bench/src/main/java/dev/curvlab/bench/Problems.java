@@ -24,6 +24,8 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class Problems {
     static {
         Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
+        // BLAS on all cores, elementwise kernels on one thread, freed native memory reused (see NativeSettings)
+        dev.curvlab.core.NativeSettings.recommended();
     }
 
     /** Seed of every generated array. */

@@ -1,5 +1,6 @@
 package dev.curvlab.curvature.cli;
 
+import dev.curvlab.core.NativeSettings;
 import dev.curvlab.nn.io.NpyFile;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -37,11 +38,9 @@ abstract class CurvlabSubcommand implements Callable<Integer> {
         checkOptions();
         try (QuietLogging quiet = QuietLogging.enter(runtime.quiet)) {
             Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-            if (runtime.threads > 0) {
-                Nd4j.getEnvironment().setMaxThreads(runtime.threads);
-                Nd4j.getEnvironment().setMaxMasterThreads(runtime.threads);
-                Nd4j.factory().blas().setMaxThreads(runtime.threads);
-            }
+            NativeSettings.retainFreedMemory();
+            int blas = runtime.threads > 0 ? runtime.threads : Runtime.getRuntime().availableProcessors();
+            NativeSettings.threads(blas, 1);
             run();
         } catch (OutOfMemoryError e) {
             throw new IllegalStateException("out of memory (" + e.getMessage() + "); lower --batch-size or --block, or raise -Xmx", e);

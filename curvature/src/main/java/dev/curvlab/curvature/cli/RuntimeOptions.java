@@ -4,7 +4,7 @@ import picocli.CommandLine.Option;
 
 /** Options every command takes: threads, quiet, debug, help. */
 final class RuntimeOptions {
-    @Option(names = "--threads", order = 90, paramLabel = "T", description = "ND4J (OpenMP) and BLAS threads; 0 = ND4J's default (default: ${DEFAULT-VALUE})")
+    @Option(names = "--threads", order = 90, paramLabel = "T", description = "BLAS (matrix product) threads; 0 = all processors (default: ${DEFAULT-VALUE}). Elementwise kernels run on one thread, which is faster for their sizes")
     int threads;
 
     @Option(names = {"-q", "--quiet"}, order = 91, description = "no progress bar or log lines on stderr (results still go to stdout)")

@@ -85,13 +85,17 @@ final class KroneckerBlocks {
         int oj = (int) st.g[j].size(1);
         INDArray r = k == j ? st.m[k] : Nd4j.matmul(st.s(k, j), st.m[j]);                         // R_kj [S, ok, oj]
         INDArray rFlat = r.reshape('c', new long[] {s, (long) ok * oj});
-        // (u_k (x) u_j)^T as [A*B, S], contiguous
-        INDArray krT = st.aug[k].transpose().reshape(a, 1, s).mul(st.aug[j].transpose().reshape(1, b, s)).reshape('c', new long[] {(long) a * b, s});
+        // Two GEMM layouts with the same flops: "left" (u_k (x) u_j)^T [A*B, S] times R [S, g*oj] suits wide layers;
+        // "right" u_k^T [A, S] times Z [S, g*B*oj], Z = u_j (x) R, suits thin ones (ok*oj small) and many samples.
+        boolean right = (long) ok * oj < 64 || s * (long) a * b > (64L << 20);
+        INDArray krT = right ? null
+                : st.aug[k].transpose().reshape(a, 1, s).mul(st.aug[j].transpose().reshape(1, b, s)).reshape('c', new long[] {(long) a * b, s});
         boolean firstOrder = k < j && !ggn;
         boolean adjacent = j == k + 1;
         INDArray t = firstOrder && !adjacent ? st.augJacobian(k, j) : null;                        // [S, ok, B]
         double[] e = firstOrder && adjacent ? RawAccess.readAll(adjacentFirstOrder(st, k, j, scale)) : null;   // [A, ok, oj]
-        int group = (int) Math.max(1, Math.min(ok, Workspace.BUFFER_DOUBLES / ((long) a * b * oj)));
+        long perO = Math.max((long) a * b * oj, right ? s * b * oj : 0);
+        int group = (int) Math.max(1, Math.min(ok, Workspace.BUFFER_DOUBLES / perO));
         INDArray dest = target.dest();
         long n = dest.size(1);
         int width = b * oj;
@@ -99,17 +103,27 @@ final class KroneckerBlocks {
         for (int o0 = 0; o0 < ok; o0 += group) {
             int g = Math.min(group, ok - o0);
             double[] t1 = t == null ? null : firstOrderGroup(st, k, j, scale, t, o0, g, ws);       // [g, A, B*oj]
-            Nd4j.gemm(krT, rFlat.get(NDArrayIndex.all(), NDArrayIndex.interval((long) o0 * oj, (long) (o0 + g) * oj)),
-                    ws.matrix((long) a * b, (long) g * oj), false, false, scale, 0.0);             // C[(i,i'), (o,p)]
+            INDArray rg = rFlat.get(NDArrayIndex.all(), NDArrayIndex.interval((long) o0 * oj, (long) (o0 + g) * oj));
+            if (right) {
+                INDArray z = st.aug[j].reshape(s, 1, b, 1).mul(rg.reshape(s, g, 1, oj)).reshape('c', new long[] {s, (long) g * width});
+                Nd4j.gemm(st.aug[k], z, ws.matrix(a, (long) g * width), true, false, scale, 0.0);   // C[i, (o, i', p)]
+                z.close();
+            } else {
+                Nd4j.gemm(krT, rg, ws.matrix((long) a * b, (long) g * oj), false, false, scale, 0.0);   // C[(i,i'), (o,p)]
+            }
             double[] c = ws.stage((long) a * b * g * oj);
             for (int i = 0; i < a; i++) {
                 for (int q = 0; q < g; q++) {
                     int o = o0 + q;
-                    for (int ip = 0; ip < b; ip++) {
-                        System.arraycopy(c, ((i * b + ip) * g + q) * oj, row, ip * oj, oj);
+                    if (right) {
+                        System.arraycopy(c, (i * g + q) * width, row, 0, width);
+                    } else {
+                        for (int ip = 0; ip < b; ip++) {
+                            System.arraycopy(c, ((i * b + ip) * g + q) * oj, row, ip * oj, oj);
+                        }
                     }
                     if (t1 != null) {
-                        int base = (q * a + i) * width;
+                        int base = (i * g + q) * width;
                         for (int x = 0; x < width; x++) {
                             row[x] += t1[base + x];
                         }
@@ -135,23 +149,22 @@ final class KroneckerBlocks {
     }
 
     /**
-     * First-order term for non-adjacent layers and output units {@code o0..o0+g}: for each o,
-     * {@code u_k^T (T[:, o, :] (x) g_j)}, {@code [A, B oj]}; returned as one Java array {@code [g, A, B oj]}.
+     * First-order term for non-adjacent layers and output units {@code o0..o0+g}:
+     * {@code u_k^T Y} with {@code Y[s, (o, i', p)] = T[s, o, i'] g_j[s, p]}, one GEMM for the group;
+     * returned as one Java array {@code [A, g, B oj]} (rows (i, o) in the destination's layout).
      */
     private static double[] firstOrderGroup(LayerStates st, int k, int j, double scale, INDArray t, int o0, int g, Workspace ws) {
         long s = st.samples;
         long a = st.aug[k].size(1);
         long b = st.aug[j].size(1);
         long oj = st.g[j].size(1);
-        double[] out = new double[(int) (g * a * b * oj)];
-        INDArray tg = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {s, b * oj}, 'c');
-        INDArray c = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {a, b * oj}, 'c');
-        for (int q = 0; q < g; q++) {
-            INDArray to = t.get(NDArrayIndex.all(), NDArrayIndex.point(o0 + q), NDArrayIndex.all());   // [S, B]
-            tg.reshape('c', new long[] {s, b, oj}).assign(to.reshape(s, b, 1).mul(st.g[j].reshape(s, 1, oj)));
-            Nd4j.gemm(st.aug[k], tg, c, true, false, scale, 0.0);
-            RawAccess.read(c, 0, out, (int) (q * a * b * oj), (int) (a * b * oj));
-        }
+        INDArray tg = t.get(NDArrayIndex.all(), NDArrayIndex.interval(o0, o0 + g), NDArrayIndex.all());            // [S, g, B]
+        INDArray y = tg.reshape(s, g, b, 1).mul(st.g[j].reshape(s, 1, 1, oj)).reshape('c', new long[] {s, g * b * oj});
+        INDArray c = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {a, g * b * oj}, 'c');
+        Nd4j.gemm(st.aug[k], y, c, true, false, scale, 0.0);
+        double[] out = RawAccess.readAll(c);
+        y.close();
+        c.close();
         return out;
     }
 

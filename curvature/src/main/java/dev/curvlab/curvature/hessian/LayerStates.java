@@ -4,7 +4,6 @@ import dev.curvlab.core.ArrayScope;
 import dev.curvlab.core.Rowwise;
 import dev.curvlab.core.Tensor;
 import dev.curvlab.core.kernels.MatMulKernel;
-import dev.curvlab.nn.ModelObjective;
 import dev.curvlab.nn.loss.Loss;
 import dev.curvlab.nn.loss.Reduction;
 import dev.curvlab.nn.model.Dense;
@@ -47,11 +46,11 @@ final class LayerStates {
      * @param factor multiplies the loss (1 for SUM; {@code nllPerSum} for NLL)
      * @param ggn drop the activation-curvature terms (generalized Gauss-Newton)
      */
-    LayerStates(Sequential model, Loss loss, ModelObjective batch, INDArray theta, double factor, boolean ggn) {
+    LayerStates(Sequential model, Loss loss, Tensor x, Tensor y, INDArray theta, double factor, boolean ggn) {
         List<Dense> ls = model.layers();
         ParamLayout layout = model.layout();
         layers = ls.size();
-        samples = batch.samples();
+        samples = x.size(0);
         aug = new INDArray[layers];
         d1 = new INDArray[layers];
         INDArray[] d2 = new INDArray[layers];
@@ -59,7 +58,7 @@ final class LayerStates {
         m = new INDArray[layers];
         w = new INDArray[layers];
         s = new INDArray[layers][layers];
-        INDArray a = batch.x().array();
+        INDArray a = x.array();
         for (int k = 0; k < layers; k++) {
             Dense d = ls.get(k);
             ParamLayout.Block wb = layout.block(2 * k);
@@ -73,7 +72,6 @@ final class LayerStates {
             a = d.activation().apply(Tensor.of(z)).array();
         }
         // loss derivatives in the network output a_L, per sample
-        Tensor y = batch.preparedTargets();
         Tensor out = Tensor.of(a);
         INDArray gA = ArrayScope.run(() -> Rowwise.gradient(f -> loss.perSample(f, y).mul(factor), out)).array();
         INDArray mA = ArrayScope.run(() -> Rowwise.hessian(f -> loss.perSample(f, y).mul(factor), out)).array();
@@ -91,8 +89,8 @@ final class LayerStates {
                 long din = ls.get(k).in();
                 gA = MatMulKernel.gemm(g[k], w[k], false, true);
                 // W M W^T per sample: X = M W^T as [S*out, in]; then (X_s^T W^T) = W M_s W^T since M_s is symmetric
-                INDArray x = MatMulKernel.gemm(mk.reshape('c', new long[] {samples * dk, dk}), w[k], false, true);
-                INDArray xt = x.reshape('c', new long[] {samples, dk, din}).permute(0, 2, 1).dup('c');
+                INDArray mw = MatMulKernel.gemm(mk.reshape('c', new long[] {samples * dk, dk}), w[k], false, true);
+                INDArray xt = mw.reshape('c', new long[] {samples, dk, din}).permute(0, 2, 1).dup('c');
                 mA = MatMulKernel.gemm(xt.reshape('c', new long[] {samples * din, dk}), w[k], false, true)
                         .reshape('c', new long[] {samples, din, din});
             }

@@ -5,6 +5,7 @@ import dev.curvlab.curvature.operator.GgnOperator;
 import dev.curvlab.curvature.operator.HessianOperator;
 import dev.curvlab.curvature.operator.LinearOperator;
 import dev.curvlab.curvature.operator.ObservedFisherOperator;
+import dev.curvlab.core.Tensor;
 import dev.curvlab.nn.ModelObjective;
 import dev.curvlab.nn.loss.Reduction;
 import dev.curvlab.nn.model.Dense;
@@ -91,14 +92,15 @@ public final class StructuredHessian {
         boolean first = true;
         KroneckerBlocks.Workspace ws = new KroneckerBlocks.Workspace();
         for (ModelObjective b : c.batches()) {
-            LayerStates st = states(c, b);
-            for (int k = 0; k < layers; k++) {
-                for (int j = k; j < layers; j++) {
-                    KroneckerBlocks.add(st, k, j, c instanceof GgnOperator, c.normalization(),
-                            new KroneckerBlocks.Target(h, offsets[k], offsets[j]), first, ws);
+            for (LayerStates st : states(c, b)) {
+                for (int k = 0; k < layers; k++) {
+                    for (int j = k; j < layers; j++) {
+                        KroneckerBlocks.add(st, k, j, c instanceof GgnOperator, c.normalization(),
+                                new KroneckerBlocks.Target(h, offsets[k], offsets[j]), first, ws);
+                    }
                 }
+                first = false;
             }
-            first = false;
         }
         for (int k = 0; k < layers; k++) {
             for (int j = k + 1; j < layers; j++) {
@@ -119,11 +121,12 @@ public final class StructuredHessian {
         }
         KroneckerBlocks.Workspace ws = new KroneckerBlocks.Workspace();
         for (ModelObjective b : c.batches()) {
-            LayerStates st = states(c, b);
-            for (int j = 0; j < layers; j++) {
-                boolean upper = j >= k;
-                KroneckerBlocks.Target t = upper ? new KroneckerBlocks.Target(rows, 0, offsets[j]) : new KroneckerBlocks.Target(lower[j], 0, 0);
-                KroneckerBlocks.add(st, upper ? k : j, upper ? j : k, c instanceof GgnOperator, c.normalization(), t, false, ws);
+            for (LayerStates st : states(c, b)) {
+                for (int j = 0; j < layers; j++) {
+                    boolean upper = j >= k;
+                    KroneckerBlocks.Target t = upper ? new KroneckerBlocks.Target(rows, 0, offsets[j]) : new KroneckerBlocks.Target(lower[j], 0, 0);
+                    KroneckerBlocks.add(st, upper ? k : j, upper ? j : k, c instanceof GgnOperator, c.normalization(), t, false, ws);
+                }
             }
         }
         for (int j = 0; j < k; j++) {
@@ -140,14 +143,48 @@ public final class StructuredHessian {
         INDArray out = Nd4j.zeros(DataType.DOUBLE, size, size);
         KroneckerBlocks.Workspace ws = new KroneckerBlocks.Workspace();
         for (ModelObjective b : c.batches()) {
-            KroneckerBlocks.add(states(c, b), k, k, c instanceof GgnOperator, c.normalization(), new KroneckerBlocks.Target(out, 0, 0), false, ws);
+            for (LayerStates st : states(c, b)) {
+                KroneckerBlocks.add(st, k, k, c instanceof GgnOperator, c.normalization(), new KroneckerBlocks.Target(out, 0, 0), false, ws);
+            }
         }
         return out;
     }
 
-    private static LayerStates states(CurvatureOperator c, ModelObjective b) {
+    /**
+     * Per-sample states of the batch's samples in chunks small enough that the per-sample tensors
+     * (about {@link #perSampleDoubles} each) stay within {@link #CHUNK_DOUBLES}.
+     */
+    private static List<LayerStates> states(CurvatureOperator c, ModelObjective b) {
         double factor = c.batchReduction() == Reduction.NLL ? c.loss().nllPerSum() : 1.0;
-        return new LayerStates(c.model(), c.loss(), b, c.parameters(), factor, c instanceof GgnOperator);
+        long s = b.samples();
+        long chunk = Math.max(1, Math.min(s, CHUNK_DOUBLES / perSampleDoubles(c.model())));
+        List<LayerStates> out = new java.util.ArrayList<>();
+        for (long start = 0; start < s; start += chunk) {
+            long end = Math.min(s, start + chunk);
+            Tensor x = chunk == s ? b.x() : b.x().rows(start, end);
+            Tensor y = chunk == s ? b.preparedTargets() : b.preparedTargets().rows(start, end);
+            out.add(new LayerStates(c.model(), c.loss(), x, y, c.parameters(), factor, c instanceof GgnOperator));
+        }
+        return out;
+    }
+
+    /** Per-sample tensors of one chunk are kept under this many doubles (128 MB). */
+    static final long CHUNK_DOUBLES = 16L << 20;
+
+    /** Doubles held per sample: M_k, S_kj, augmented inputs and the largest Khatri-Rao row. */
+    static long perSampleDoubles(Sequential model) {
+        long total = 0;
+        long maxPair = 1;
+        List<Dense> ls = model.layers();
+        for (int k = 0; k < ls.size(); k++) {
+            long ok = ls.get(k).out();
+            total += ok * ok + ls.get(k).in() + 1 + 4 * ok;
+            for (int j = k; j < ls.size(); j++) {
+                total += ok * ls.get(j).out();
+                maxPair = Math.max(maxPair, (long) (ls.get(k).in() + 1) * (ls.get(j).in() + 1));
+            }
+        }
+        return total + maxPair;
     }
 
     /** Start of each layer's parameters, plus N at the end. */
