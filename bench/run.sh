@@ -4,9 +4,10 @@
 #   bench/run.sh [jmh args...]      e.g. bench/run.sh GradientBench   (regex of benchmarks to run)
 #
 # Writes bench/results/jmh.json (JMH), bench/results/scaling.csv and bench/results/scaling.png.
-# OMP_NUM_THREADS (ND4J's native threads) defaults to the number of cores (nproc); set it to
-# compare thread counts. On a machine shared with other work, OMP_NUM_THREADS=nproc is badly
-# oversubscribed (OpenMP threads spin while waiting): use a quiet machine, or OMP_NUM_THREADS=1.
+# Threads: every benchmark applies curvlab's NativeSettings.recommended(): BLAS (matrix products) on
+# all cores, ND4J's elementwise kernels on one thread (faster at these sizes), freed native memory
+# kept for reuse. OMP_NUM_THREADS defaults to nproc. Use a quiet machine: shared cores distort
+# everything.
 # Results are machine-specific: compare with PyTorch only on the same machine, ideally in the same
 # session (shared/anchors/torch_anchor.py), and record the load average printed below.
 # The whole suite takes roughly 10 minutes (JMH about 7, scaling report about 3) on a 2-core machine.
