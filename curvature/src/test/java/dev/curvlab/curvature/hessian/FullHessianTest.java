@@ -117,9 +117,9 @@ class FullHessianTest {
     @Test
     void matrixLargerThanTheBudgetStreamsToDisk() throws Exception {
         HessianOperator op = problem();
-        INDArray inMemory = FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(4)).matrix();
+        INDArray inMemory = FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(2)).matrix();
         Path out = dir.resolve("streamed.npy");
-        FullHessian.Result r = FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(4)
+        FullHessian.Result r = FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(2)
                 .budget(MemoryBudget.of(200_000)).out(out));
         assertNull(r.matrix(), "streamed, not held in memory");
         assertEquals(inMemory, NpyFile.read(out));
