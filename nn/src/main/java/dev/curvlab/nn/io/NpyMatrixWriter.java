@@ -170,10 +170,14 @@ public final class NpyMatrixWriter implements Closeable {
         if (r == 0 || c == 0) {
             return;
         }
+        INDArray d = block.dataType() == DataType.DOUBLE ? block : block.castTo(DataType.DOUBLE);
+        if (c == cols && d.ordering() == 'c' && !d.isView() && d.offset() == 0 && java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN) {
+            writeNative(dataOffset + startRow * cols * 8, d, r * c);
+            return;
+        }
         if (r * c > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("block of " + r * c + " elements is too large; write it in pieces");
         }
-        INDArray d = block.dataType() == DataType.DOUBLE ? block : block.castTo(DataType.DOUBLE);
         double[] data = d.dup('c').data().asDouble();
         long pos = dataOffset + (startRow * cols + startCol) * 8;
         if (c == cols) {
@@ -181,6 +185,25 @@ public final class NpyMatrixWriter implements Closeable {
         } else {
             for (int i = 0; i < r; i++) {
                 NpyFile.writeDoubles(channel, pos + i * cols * 8, data, (int) (i * c), (int) c);
+            }
+        }
+    }
+
+    /**
+     * Writes {@code n} doubles of a whole C-order float64 array straight from its native memory (no
+     * Java copy), in chunks of at most 256 MB; the file's little-endian layout is the memory's.
+     */
+    private void writeNative(long pos, INDArray d, long n) throws IOException {
+        long bytes = n * 8;
+        long chunk = 256L << 20;
+        for (long done = 0; done < bytes; done += chunk) {
+            long len = Math.min(chunk, bytes - done);
+            org.bytedeco.javacpp.BytePointer p = new org.bytedeco.javacpp.BytePointer(d.data().addressPointer());
+            p.capacity(bytes).limit(done + len).position(done);
+            java.nio.ByteBuffer buf = p.asBuffer();
+            long at = pos + done;
+            while (buf.hasRemaining()) {
+                at += channel.write(buf, at);
             }
         }
     }
@@ -194,11 +217,7 @@ public final class NpyMatrixWriter implements Closeable {
     @Override
     public void close() throws IOException {
         if (channel.isOpen()) {
-            try {
-                channel.force(false);
-            } finally {
-                channel.close();
-            }
+            channel.close();
         }
     }
 }
