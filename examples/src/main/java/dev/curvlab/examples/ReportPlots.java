@@ -94,7 +94,7 @@ final class ReportPlots {
         double top = mags.length == 0 ? 1 : Math.log1p(mags[mags.length - 1] / scale);
         int margin = 60;
         int size = Math.max(cells, 800);
-        int px = Math.max(1, size / cells);
+        int px = Math.max(1, (int) Math.round((double) size / cells));
         int img = cells * px;
         BufferedImage image = new BufferedImage(img + 2 * margin, img + 2 * margin, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
