@@ -1,7 +1,6 @@
 package dev.curvlab.core;
 
 import java.util.Arrays;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -156,9 +155,5 @@ public final class Autodiff {
             throw new ShapeException(op + " needs a function with a single-element output, but it returned shape "
                     + Shapes.str(y.shapeRef()) + "; use jacrev/jacfwd for vector outputs, or Rowwise for per-sample gradients");
         }
-    }
-
-    static Tensor eye(long n, DataType dt) {
-        return Tensor.of(Nd4j.eye(n).castTo(dt));
     }
 }

@@ -28,11 +28,6 @@ final class KroneckerBlocks {
 
     /** A row-major destination and the offsets of the block's top-left corner in it. */
     record Target(INDArray dest, long row0, long col0) {
-        /** Rows {@code row0 + o + i * every}, i in [0, count), columns {@code [col0, col0 + width)}, as a strided 2-D view. */
-        INDArray rows(long o, long every, long count, long width) {
-            long n = dest.size(1);
-            return Nd4j.create(dest.data(), new long[] {count, width}, new long[] {every * n, 1}, dest.offset() + (row0 + o) * n + col0, 'c');
-        }
     }
 
     /** Scratch space reused across blocks: a native GEMM result buffer and Java staging arrays. */
@@ -40,7 +35,7 @@ final class KroneckerBlocks {
         static final long BUFFER_DOUBLES = 4L << 20;   // 32 MB
         private INDArray buffer;
         private double[] staged = new double[0];
-        private double[] first = new double[0];
+        private double[] previous = new double[0];
         private double[] row = new double[0];
 
         /** A C-order {@code [rows, cols]} array over the start of the shared native buffer. */
@@ -61,11 +56,12 @@ final class KroneckerBlocks {
             return staged;
         }
 
-        double[] firstOrder(long n) {
-            if (first.length < n) {
-                first = new double[(int) n];
+        /** A reused Java buffer for the destination's current row (accumulating over batches). */
+        double[] previousRow(long n) {
+            if (previous.length < n) {
+                previous = new double[(int) n];
             }
-            return first;
+            return previous;
         }
 
         double[] row(long n) {
@@ -136,7 +132,7 @@ final class KroneckerBlocks {
                     }
                     long flat = (target.row0() + (long) i * ok + o) * n + target.col0();
                     if (!assign) {
-                        double[] old = ws.firstOrder(width);
+                        double[] old = ws.previousRow(width);
                         RawAccess.read(dest, flat, old, 0, width);
                         for (int x = 0; x < width; x++) {
                             row[x] += old[x];

@@ -12,7 +12,6 @@ import java.util.Collections;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -114,9 +113,5 @@ public abstract class CurvatureOperator extends LinearOperator {
 
     public List<ModelObjective> batches() {
         return batches;
-    }
-
-    static INDArray zeros(long... shape) {
-        return Nd4j.zeros(DataType.DOUBLE, shape);
     }
 }
