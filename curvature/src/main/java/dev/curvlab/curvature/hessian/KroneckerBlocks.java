@@ -7,160 +7,259 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * Writes one layer-pair block {@code H_kj} (k &lt;= j) of the structured Hessian (formula in
- * {@link StructuredHessian}) straight into its final place in a row-major destination.
+ * Writes one layer pair {@code (k, j)}, k &lt;= j, of the structured Hessian (formula in
+ * {@link StructuredHessian}): the block {@code H_kj} and its mirror {@code H_jk}, both from the same
+ * products, so the matrix is exactly symmetric by construction.
  *
- * <p>The block is produced one output unit o of layer k at a time. For fixed o, both terms are
- * GEMMs over the samples whose result {@code C_o: [A_k, B_j out_j]} has exactly the layout of the
- * destination rows {@code (i, o)}, {@code i = 0..A_k-1} (every {@code out_k}-th row of the block),
- * columns {@code (i', p)}:
+ * <p>The pair is produced for a group of inputs i' of layer j at a time. One GEMM over the samples
+ * gives
  * <pre>
- *   C_o = (u_k (x) u_j)^T R[:, o, :]          as [A_k B_j, out_j]  (second-order term)
- *       + u_k^T (T[:, o, :] (x) g_j)           as [A_k, B_j out_j]  (first-order term, k &lt; j)
+ *   C[(i', i), (o, p)] = scale * sum_s u_j[s, i'] u_k[s, i] R_kj[s, o, p]      (+ first-order term, k &lt; j)
  * </pre>
- * so each o costs one or two GEMMs and one row-strided 2-D copy with contiguous rows; no
- * permutation and no block-sized temporary. For adjacent layers {@code T[:, o, i'] = delta(o, i')
- * s_k'[:, o]}, and the first-order term of all o is a single small GEMM.
+ * which is {@code H_kj[(i, o), (i', p)] = H_jk[(i', p), (i, o)]}. For a diagonal block only the
+ * pairs {@code i <= i'} are formed (half the flops); {@code i = i'} uses
+ * {@code C[(i, i), (min(o, p), max(o, p))]}. The Khatri-Rao factor {@code u_j (x) u_k} is built in
+ * Java and the result is staged once into Java, from which the destination's rows are gathered and
+ * written as contiguous runs: upper rows {@code (i, o)} over columns {@code (i' in group, p)}, lower
+ * rows {@code (i', p)} over columns {@code (i, o)}. No transposing pass, no block-sized temporary.
  */
 final class KroneckerBlocks {
     private KroneckerBlocks() {
     }
 
-    /** A row-major destination and the offsets of the block's top-left corner in it. */
-    record Target(INDArray dest, long row0, long col0) {
+    /**
+     * A row-major destination holding global rows {@code [row0, row0 + dest.rows)} and columns from
+     * {@code col0}; rows outside it are skipped. With {@code accumulate}, values are added to what is there.
+     */
+    record Destination(INDArray dest, long row0, long col0, boolean accumulate) {
+        boolean wants(long row) {
+            long r = row - row0;
+            return r >= 0 && r < dest.size(0);
+        }
+
+        /** Writes (or adds) {@code src[0, len)} at global {@code (row, col)}; {@code src} may be overwritten. */
+        void put(long row, long col, double[] src, int off, int len, Workspace ws) {
+            long flat = (row - row0) * dest.size(1) + (col - col0);
+            if (accumulate) {
+                double[] old = ws.old(len);
+                RawAccess.read(dest, flat, old, 0, len);
+                for (int x = 0; x < len; x++) {
+                    src[off + x] += old[x];
+                }
+            }
+            RawAccess.write(dest, flat, src, off, len);
+        }
     }
 
-    /** Scratch space reused across blocks: a native GEMM result buffer and Java staging arrays. */
+    /** Scratch space reused across pairs: native GEMM operands and Java staging arrays. */
     static final class Workspace {
-        static final long BUFFER_DOUBLES = 4L << 20;   // 32 MB
-        private INDArray buffer;
+        /** Largest GEMM result or factor per group: 32 MB. */
+        static final long BUFFER_DOUBLES = 4L << 20;
+        private INDArray product;
+        private INDArray factor;
         private double[] staged = new double[0];
-        private double[] previous = new double[0];
-        private double[] row = new double[0];
+        private double[] kr = new double[0];
+        private double[] rows = new double[0];
+        private double[] old = new double[0];
 
-        /** A C-order {@code [rows, cols]} array over the start of the shared native buffer. */
-        INDArray matrix(long rows, long cols) {
-            long need = rows * cols;
-            if (buffer == null || buffer.length() < need) {
-                buffer = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {Math.max(need, BUFFER_DOUBLES)}, 'c');
+        /** A C-order {@code [r, c]} view over the start of a reused native buffer. */
+        private static INDArray view(INDArray[] holder, long r, long c) {
+            long need = r * c;
+            if (holder[0] == null || holder[0].length() < need) {
+                long grown = holder[0] == null ? need : Math.max(need, holder[0].length() * 3 / 2);
+                holder[0] = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {grown}, 'c');
             }
-            return Nd4j.create(buffer.data(), new long[] {rows, cols}, new long[] {cols, 1}, 0, 'c');
+            return Nd4j.create(holder[0].data(), new long[] {r, c}, new long[] {c, 1}, 0, 'c');
         }
 
-        /** The first {@code n} entries of the native buffer, copied into a reused Java array. */
-        double[] stage(long n) {
-            if (staged.length < n) {
-                staged = new double[(int) n];
-            }
-            RawAccess.read(buffer, 0, staged, 0, (int) n);
-            return staged;
+        INDArray product(long r, long c) {
+            INDArray[] h = {product};
+            INDArray v = view(h, r, c);
+            product = h[0];
+            return v;
         }
 
-        /** A reused Java buffer for the destination's current row (accumulating over batches). */
-        double[] previousRow(long n) {
-            if (previous.length < n) {
-                previous = new double[(int) n];
-            }
-            return previous;
+        INDArray factor(long r, long c) {
+            INDArray[] h = {factor};
+            INDArray v = view(h, r, c);
+            factor = h[0];
+            return v;
         }
 
-        double[] row(long n) {
-            if (row.length < n) {
-                row = new double[(int) n];
-            }
-            return row;
+        double[] staged(int n) {
+            return staged = grow(staged, n);
+        }
+
+        double[] kr(int n) {
+            return kr = grow(kr, n);
+        }
+
+        double[] rows(int n) {
+            return rows = grow(rows, n);
+        }
+
+        double[] old(int n) {
+            return old = grow(old, n);
+        }
+
+        private static double[] grow(double[] a, int n) {
+            return a.length >= n ? a : new double[n];
         }
     }
 
-    /** Adds (or, when {@code assign}, writes) {@code scale * H_kj} of one batch at {@code target}. */
-    static void add(LayerStates st, int k, int j, boolean ggn, double scale, Target target, boolean assign, Workspace ws) {
-        long s = st.samples;
+    /** Writes {@code scale * H_kj} and {@code scale * H_jk} of one chunk of samples to {@code d}. */
+    static void pair(LayerStates st, int k, int j, boolean ggn, double scale, long offK, long offJ, Destination d, Workspace ws) {
+        boolean diag = k == j;
+        int s = (int) st.samples;
         int a = (int) st.aug[k].size(1);
         int ok = (int) st.g[k].size(1);
         int b = (int) st.aug[j].size(1);
         int oj = (int) st.g[j].size(1);
-        INDArray r = k == j ? st.m[k] : Nd4j.matmul(st.s(k, j), st.m[j]);                         // R_kj [S, ok, oj]
-        INDArray rFlat = r.reshape('c', new long[] {s, (long) ok * oj});
-        // Two GEMM layouts with the same flops: "left" (u_k (x) u_j)^T [A*B, S] times R [S, g*oj] suits wide layers;
-        // "right" u_k^T [A, S] times Z [S, g*B*oj], Z = u_j (x) R, suits thin ones (ok*oj small) and many samples.
-        boolean right = (long) ok * oj < 64 || s * (long) a * b > (64L << 20);
-        INDArray krT = right ? null
-                : st.aug[k].transpose().reshape(a, 1, s).mul(st.aug[j].transpose().reshape(1, b, s)).reshape('c', new long[] {(long) a * b, s});
-        boolean firstOrder = k < j && !ggn;
-        boolean adjacent = j == k + 1;
-        INDArray t = firstOrder && !adjacent ? st.augJacobian(k, j) : null;                        // [S, ok, B]
-        double[] e = firstOrder && adjacent ? RawAccess.readAll(adjacentFirstOrder(st, k, j, scale)) : null;   // [A, ok, oj]
-        long perO = Math.max((long) a * b * oj, right ? s * b * oj : 0);
-        int group = (int) Math.max(1, Math.min(ok, Workspace.BUFFER_DOUBLES / perO));
-        INDArray dest = target.dest();
-        long n = dest.size(1);
-        int width = b * oj;
-        double[] row = ws.row(width);
-        for (int o0 = 0; o0 < ok; o0 += group) {
-            int g = Math.min(group, ok - o0);
-            double[] t1 = t == null ? null : firstOrderGroup(st, k, j, scale, t, o0, g, ws);       // [g, A, B*oj]
-            INDArray rg = rFlat.get(NDArrayIndex.all(), NDArrayIndex.interval((long) o0 * oj, (long) (o0 + g) * oj));
-            if (right) {
-                INDArray z = st.aug[j].reshape(s, 1, b, 1).mul(rg.reshape(s, g, 1, oj)).reshape('c', new long[] {s, (long) g * width});
-                Nd4j.gemm(st.aug[k], z, ws.matrix(a, (long) g * width), true, false, scale, 0.0);   // C[i, (o, i', p)]
-                z.close();
-            } else {
-                Nd4j.gemm(krT, rg, ws.matrix((long) a * b, (long) g * oj), false, false, scale, 0.0);   // C[(i,i'), (o,p)]
+        int cols = ok * oj;
+        INDArray r = diag ? st.m[k] : Nd4j.matmul(st.s(k, j), st.m[j]);                    // R_kj [S, ok, oj]
+        INDArray rFlat = r.reshape('c', new long[] {s, cols});
+        double[] uk = RawAccess.readAll(st.aug[k]);
+        double[] uj = diag ? uk : RawAccess.readAll(st.aug[j]);
+        boolean firstOrder = !diag && !ggn;
+        double[] e = firstOrder && j == k + 1 ? RawAccess.readAll(adjacentFirstOrder(st, k, j, scale)) : null;   // [A, ok, oj]
+        INDArray t = firstOrder && j > k + 1 ? st.augJacobian(k, j) : null;                   // [S, ok, B]
+        long maxRows = Math.max(1, Math.min(Workspace.BUFFER_DOUBLES / cols, Workspace.BUFFER_DOUBLES / s));
+        for (int i0 = 0; i0 < b;) {
+            int i1 = i0 + 1;
+            while (i1 < b && rowStart(diag, a, i0, i1 + 1) <= maxRows && (t == null || (long) (i1 + 1 - i0) * s * cols <= Workspace.BUFFER_DOUBLES)) {
+                i1++;
             }
-            double[] c = ws.stage((long) a * b * g * oj);
-            for (int i = 0; i < a; i++) {
-                for (int q = 0; q < g; q++) {
-                    int o = o0 + q;
-                    if (right) {
-                        System.arraycopy(c, (i * g + q) * width, row, 0, width);
-                    } else {
-                        for (int ip = 0; ip < b; ip++) {
-                            System.arraycopy(c, ((i * b + ip) * g + q) * oj, row, ip * oj, oj);
-                        }
+            int rows = rowStart(diag, a, i0, i1);
+            double[] kr = ws.kr(s * rows);
+            for (int x = 0; x < s; x++) {
+                for (int ip = i0; ip < i1; ip++) {
+                    double v = uj[x * b + ip];
+                    int base = x * rows + rowStart(diag, a, i0, ip);
+                    int width = diag ? ip + 1 : a;
+                    for (int i = 0; i < width; i++) {
+                        kr[base + i] = v * uk[x * a + i];
                     }
-                    if (t1 != null) {
-                        int base = (i * g + q) * width;
-                        for (int x = 0; x < width; x++) {
-                            row[x] += t1[base + x];
-                        }
-                    }
-                    if (e != null) {
-                        int base = (i * ok + o) * oj;
+                }
+            }
+            INDArray krN = ws.factor(s, rows);
+            RawAccess.write(krN, 0, kr, 0, s * rows);
+            INDArray cN = ws.product(rows, cols);
+            Nd4j.gemm(krN, rFlat, cN, true, false, scale, 0.0);
+            double[] c = ws.staged(rows * cols);
+            RawAccess.read(cN, 0, c, 0, rows * cols);
+            if (e != null) {
+                for (int ip = i0; ip < Math.min(i1, ok); ip++) {     // d u_j / d z_k = [diag(s_k'), 0]: only i' = o < out_k
+                    int rs = rowStart(diag, a, i0, ip);
+                    for (int i = 0; i < a; i++) {
                         for (int p = 0; p < oj; p++) {
-                            row[o * oj + p] += e[base + p];
+                            c[(rs + i) * cols + ip * oj + p] += e[(i * ok + ip) * oj + p];
                         }
                     }
-                    long flat = (target.row0() + (long) i * ok + o) * n + target.col0();
-                    if (!assign) {
-                        double[] old = ws.previousRow(width);
-                        RawAccess.read(dest, flat, old, 0, width);
-                        for (int x = 0; x < width; x++) {
-                            row[x] += old[x];
+                }
+            }
+            if (t != null) {
+                double[] f = firstOrderGroup(st, k, j, scale, t, i0, i1 - i0);                 // [A, g, ok*oj]
+                int g = i1 - i0;
+                for (int i = 0; i < a; i++) {
+                    for (int q = 0; q < g; q++) {
+                        int dst = (rowStart(diag, a, i0, i0 + q) + i) * cols;
+                        int src = (i * g + q) * cols;
+                        for (int x = 0; x < cols; x++) {
+                            c[dst + x] += f[src + x];
                         }
                     }
-                    RawAccess.write(dest, flat, row, 0, width);
+                }
+            }
+            writeUpper(c, diag, a, ok, oj, i0, i1, offK, offJ, d, ws);
+            writeLower(c, diag, a, ok, oj, i0, i1, offK, offJ, d, ws);
+            i0 = i1;
+        }
+    }
+
+    /** First row of input i' in a group starting at i0: pairs {@code (i', i)}, i &lt; A (i &lt;= i' on the diagonal). */
+    private static int rowStart(boolean diag, int a, int i0, int ip) {
+        return diag ? (ip * (ip + 1) - i0 * (i0 + 1)) / 2 : (ip - i0) * a;
+    }
+
+    /** Rows {@code (i, o)} of H_kj, columns {@code (i' in group, p)} (on the diagonal, i' &gt;= i only). */
+    private static void writeUpper(double[] c, boolean diag, int a, int ok, int oj, int i0, int i1, long offK, long offJ,
+            Destination d, Workspace ws) {
+        int cols = ok * oj;
+        for (int i = 0; i < a; i++) {
+            int start = diag ? Math.max(i, i0) : i0;
+            if (start >= i1) {
+                break;
+            }
+            int len = (i1 - start) * oj;
+            double[] row = ws.rows(len);
+            for (int o = 0; o < ok; o++) {
+                long global = offK + (long) i * ok + o;
+                if (!d.wants(global)) {
+                    continue;
+                }
+                for (int ip = start; ip < i1; ip++) {
+                    int src = (rowStart(diag, a, i0, ip) + i) * cols;
+                    int dst = (ip - start) * oj;
+                    if (diag && ip == i) {
+                        for (int p = 0; p < oj; p++) {
+                            row[dst + p] = c[src + Math.min(o, p) * oj + Math.max(o, p)];
+                        }
+                    } else {
+                        System.arraycopy(c, src + o * oj, row, dst, oj);
+                    }
+                }
+                d.put(global, offJ + (long) start * oj, row, 0, len, ws);
+            }
+        }
+    }
+
+    /** Rows {@code (i', p)}, i' in the group, of H_jk over columns {@code (i, o)} (on the diagonal, i &lt; i' only). */
+    private static void writeLower(double[] c, boolean diag, int a, int ok, int oj, int i0, int i1, long offK, long offJ,
+            Destination d, Workspace ws) {
+        int cols = ok * oj;
+        for (int ip = i0; ip < i1; ip++) {
+            int width = diag ? ip : a;
+            long first = offJ + (long) ip * oj;
+            if (width == 0 || (!d.wants(first) && !d.wants(first + oj - 1))) {
+                continue;
+            }
+            int len = width * ok;
+            double[] rows = ws.rows(len * oj);               // oj rows of len, filled by reading c in order
+            int rs = rowStart(diag, a, i0, ip);
+            for (int i = 0; i < width; i++) {
+                int src = (rs + i) * cols;
+                for (int o = 0; o < ok; o++) {
+                    int dst = i * ok + o;
+                    for (int p = 0; p < oj; p++) {
+                        rows[p * len + dst] = c[src + o * oj + p];
+                    }
+                }
+            }
+            for (int p = 0; p < oj; p++) {
+                if (d.wants(first + p)) {
+                    d.put(first + p, offK, rows, p * len, len, ws);
                 }
             }
         }
     }
 
     /**
-     * First-order term for non-adjacent layers and output units {@code o0..o0+g}:
-     * {@code u_k^T Y} with {@code Y[s, (o, i', p)] = T[s, o, i'] g_j[s, p]}, one GEMM for the group;
-     * returned as one Java array {@code [A, g, B oj]} (rows (i, o) in the destination's layout).
+     * First-order term for non-adjacent layers and inputs {@code i0..i0+g} of layer j:
+     * {@code u_k^T Y} with {@code Y[s, (i', o, p)] = T[s, o, i'] g_j[s, p]}, one GEMM, returned as
+     * {@code [A, g, out_k out_j]}.
      */
-    private static double[] firstOrderGroup(LayerStates st, int k, int j, double scale, INDArray t, int o0, int g, Workspace ws) {
+    private static double[] firstOrderGroup(LayerStates st, int k, int j, double scale, INDArray t, int i0, int g) {
         long s = st.samples;
         long a = st.aug[k].size(1);
-        long b = st.aug[j].size(1);
+        long ok = st.g[k].size(1);
         long oj = st.g[j].size(1);
-        INDArray tg = t.get(NDArrayIndex.all(), NDArrayIndex.interval(o0, o0 + g), NDArrayIndex.all());            // [S, g, B]
-        INDArray y = tg.reshape(s, g, b, 1).mul(st.g[j].reshape(s, 1, 1, oj)).reshape('c', new long[] {s, g * b * oj});
-        INDArray c = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {a, g * b * oj}, 'c');
-        Nd4j.gemm(st.aug[k], y, c, true, false, scale, 0.0);
-        double[] out = RawAccess.readAll(c);
+        INDArray tg = t.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(i0, i0 + g)).permute(0, 2, 1);   // [S, g, ok]
+        INDArray y = tg.reshape(s, g, ok, 1).mul(st.g[j].reshape(s, 1, 1, oj)).reshape('c', new long[] {s, g * ok * oj});
+        INDArray f = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {a, g * ok * oj}, 'c');
+        Nd4j.gemm(st.aug[k], y, f, true, false, scale, 0.0);
+        double[] out = RawAccess.readAll(f);
         y.close();
-        c.close();
+        f.close();
         return out;
     }
 
@@ -177,28 +276,5 @@ final class KroneckerBlocks {
         INDArray e = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {a, ok * oj}, 'c');
         Nd4j.gemm(st.aug[k], kr, e, true, false, scale, 0.0);
         return e.reshape('c', new long[] {a, ok, oj});
-    }
-
-    /** Copies the block at {@code (r0, c0)} of size {@code [rows, cols]} transposed to {@code (c0, r0)} in the same matrix, tile by tile. */
-    static void mirror(INDArray h, long r0, long rows, long c0, long cols) {
-        long n = h.size(1);
-        int t = 256;
-        double[] tile = new double[t * t];
-        double[] out = new double[t];
-        for (long i = 0; i < rows; i += t) {
-            int ti = (int) Math.min(t, rows - i);
-            for (long j = 0; j < cols; j += t) {
-                int tj = (int) Math.min(t, cols - j);
-                for (int r = 0; r < ti; r++) {
-                    RawAccess.read(h, (r0 + i + r) * n + c0 + j, tile, r * tj, tj);
-                }
-                for (int c = 0; c < tj; c++) {
-                    for (int r = 0; r < ti; r++) {
-                        out[r] = tile[r * tj + c];
-                    }
-                    RawAccess.write(h, (c0 + j + c) * n + r0 + i, out, 0, ti);
-                }
-            }
-        }
     }
 }

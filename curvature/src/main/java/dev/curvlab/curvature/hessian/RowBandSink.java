@@ -35,7 +35,7 @@ final class RowBandSink implements Closeable {
     private final NpyMatrixWriter writer;
     private INDArray matrix;
     private boolean finished;
-    private long[] asymmetryBlocks;
+    private boolean symmetric;
 
     private RowBandSink(long n, FullHessian.Plan plan, FullHessian.Options options, HessianMethod method, int blockSize,
             String fingerprint, long resumeRow, NpyMatrixWriter writer) {
@@ -111,11 +111,11 @@ final class RowBandSink implements Closeable {
     }
 
     /**
-     * Restricts the asymmetry diagnostic to the diagonal blocks between these offsets (for methods
-     * whose other blocks are exact mirrors by construction).
+     * Declares the matrix exactly symmetric by construction (every entry below the diagonal is a
+     * copy of its mirror), so the asymmetry diagnostic is 0 without a pass over the matrix.
      */
-    void asymmetryOnlyWithin(long[] offsets) {
-        this.asymmetryBlocks = offsets;
+    void symmetricByConstruction() {
+        this.symmetric = true;
     }
 
     /** The whole matrix at once (methods that assemble it in memory); rows are streamed from it. */
@@ -140,22 +140,16 @@ final class RowBandSink implements Closeable {
             matrix = NpyFile.read(plan.partial());
         }
         double asym = Double.NaN;
+        boolean symmetrized = options.symmetrize && !symmetric;
         if (matrix != null) {
-            if (asymmetryBlocks == null) {
-                asym = RawAccess.asymmetry(matrix, 0, n);
-            } else {
-                asym = 0;
-                for (int b = 0; b + 1 < asymmetryBlocks.length; b++) {
-                    asym = Math.max(asym, RawAccess.asymmetry(matrix, asymmetryBlocks[b], asymmetryBlocks[b + 1] - asymmetryBlocks[b]));
-                }
-            }
-            if (options.symmetrize) {
+            asym = symmetric ? 0.0 : RawAccess.asymmetry(matrix, 0, n);
+            if (symmetrized) {
                 matrix = matrix.add(matrix.transpose()).muli(0.5);
             }
         }
         Path file = null;
         if (options.out != null) {
-            if (matrix != null && (options.symmetrize || plan.partial() == null)) {
+            if (matrix != null && (symmetrized || plan.partial() == null)) {
                 NpyFile.write(options.out, matrix);
                 if (plan.partial() != null) {
                     Files.deleteIfExists(plan.partial());
@@ -169,7 +163,7 @@ final class RowBandSink implements Closeable {
             }
         } else if (plan.checkpoint() != null) {
             Path complete = options.checkpoint.resolve("hessian.npy");
-            if (matrix != null && options.symmetrize) {
+            if (matrix != null && symmetrized) {
                 NpyFile.write(complete, matrix);
                 Files.deleteIfExists(plan.partial());
             } else {

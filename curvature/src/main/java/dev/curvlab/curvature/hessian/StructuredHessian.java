@@ -70,7 +70,7 @@ public final class StructuredHessian {
         try (RowBandSink sink = RowBandSink.open(n, plan, o, HessianMethod.STRUCTURED, 0, Fingerprint.of(op))) {
             long[] offsets = offsets(c.model());
             int layers = c.model().layers().size();
-            sink.asymmetryOnlyWithin(offsets);
+            sink.symmetricByConstruction();
             if (plan.checkpoint() == null) {
                 sink.acceptAll(assemble(c, n, offsets));
             } else {
@@ -85,53 +85,28 @@ public final class StructuredHessian {
         }
     }
 
-    /** The whole matrix: blocks k &lt;= j accumulated over batches, then mirrored. */
+    /** The whole matrix: every layer pair k &lt;= j (with its mirror), accumulated over chunks of samples. */
     static INDArray assemble(CurvatureOperator c, long n, long[] offsets) {
-        int layers = c.model().layers().size();
         INDArray h = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {n, n}, 'c');
         boolean first = true;
         KroneckerBlocks.Workspace ws = new KroneckerBlocks.Workspace();
         for (ModelObjective b : c.batches()) {
             for (LayerStates st : states(c, b)) {
-                for (int k = 0; k < layers; k++) {
-                    for (int j = k; j < layers; j++) {
-                        KroneckerBlocks.add(st, k, j, c instanceof GgnOperator, c.normalization(),
-                                new KroneckerBlocks.Target(h, offsets[k], offsets[j]), first, ws);
-                    }
-                }
+                pairs(c, st, offsets, -1, new KroneckerBlocks.Destination(h, 0, 0, !first), ws);
                 first = false;
-            }
-        }
-        for (int k = 0; k < layers; k++) {
-            for (int j = k + 1; j < layers; j++) {
-                KroneckerBlocks.mirror(h, offsets[k], offsets[k + 1] - offsets[k], offsets[j], offsets[j + 1] - offsets[j]);
             }
         }
         return h;
     }
 
-    /** Rows of layer k, {@code [rows_k, N]}: blocks (k, j) for j &gt;= k, transposed blocks (j, k) for j &lt; k. */
+    /** Rows of layer k, {@code [rows_k, N]}: the pairs (k, j) and (j, k) that write them. */
     static INDArray band(CurvatureOperator c, long n, long[] offsets, int k) {
-        int layers = c.model().layers().size();
-        long rowsK = offsets[k + 1] - offsets[k];
-        INDArray rows = Nd4j.zeros(DataType.DOUBLE, rowsK, n);
-        INDArray[] lower = new INDArray[k];
-        for (int j = 0; j < k; j++) {
-            lower[j] = Nd4j.zeros(DataType.DOUBLE, offsets[j + 1] - offsets[j], rowsK);
-        }
+        INDArray rows = Nd4j.zeros(DataType.DOUBLE, offsets[k + 1] - offsets[k], n);
         KroneckerBlocks.Workspace ws = new KroneckerBlocks.Workspace();
         for (ModelObjective b : c.batches()) {
             for (LayerStates st : states(c, b)) {
-                for (int j = 0; j < layers; j++) {
-                    boolean upper = j >= k;
-                    KroneckerBlocks.Target t = upper ? new KroneckerBlocks.Target(rows, 0, offsets[j]) : new KroneckerBlocks.Target(lower[j], 0, 0);
-                    KroneckerBlocks.add(st, upper ? k : j, upper ? j : k, c instanceof GgnOperator, c.normalization(), t, false, ws);
-                }
+                pairs(c, st, offsets, k, new KroneckerBlocks.Destination(rows, offsets[k], 0, true), ws);
             }
-        }
-        for (int j = 0; j < k; j++) {
-            rows.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(offsets[j], offsets[j + 1]))
-                    .assign(lower[j].transpose());
         }
         return rows;
     }
@@ -144,10 +119,24 @@ public final class StructuredHessian {
         KroneckerBlocks.Workspace ws = new KroneckerBlocks.Workspace();
         for (ModelObjective b : c.batches()) {
             for (LayerStates st : states(c, b)) {
-                KroneckerBlocks.add(st, k, k, c instanceof GgnOperator, c.normalization(), new KroneckerBlocks.Target(out, 0, 0), false, ws);
+                KroneckerBlocks.pair(st, k, k, c instanceof GgnOperator, c.normalization(), off[k], off[k],
+                        new KroneckerBlocks.Destination(out, off[k], off[k], true), ws);
             }
         }
         return out;
+    }
+
+    /** Layer pairs k &lt;= j of one chunk (only those touching layer {@code only}, unless it is -1). */
+    private static void pairs(CurvatureOperator c, LayerStates st, long[] offsets, int only, KroneckerBlocks.Destination d,
+            KroneckerBlocks.Workspace ws) {
+        int layers = offsets.length - 1;
+        for (int k = 0; k < layers; k++) {
+            for (int j = k; j < layers; j++) {
+                if (only < 0 || k == only || j == only) {
+                    KroneckerBlocks.pair(st, k, j, c instanceof GgnOperator, c.normalization(), offsets[k], offsets[j], d, ws);
+                }
+            }
+        }
     }
 
     /**
