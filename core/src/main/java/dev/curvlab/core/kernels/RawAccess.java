@@ -1,6 +1,7 @@
 package dev.curvlab.core.kernels;
 
 import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.indexer.DoubleRawIndexer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -33,6 +34,42 @@ public final class RawAccess {
     public static void write(INDArray a, long flat, double[] src, int off, int len) {
         check(a, flat, len);
         pointer(a).position(flat).put(src, off, len);
+    }
+
+    /**
+     * Element access to the array's native memory without copies or per-call JNI, for gathers and
+     * scatters with irregular patterns (plain loads and stores once JIT-compiled). Valid while the
+     * array is alive.
+     */
+    public static Elements elements(INDArray a) {
+        return new Elements(new DoubleRawIndexer(pointer(a).capacity(a.length())), a.length());
+    }
+
+    /** Flat element access to a C-order float64 array; see {@link #elements}. */
+    public static final class Elements {
+        private final DoubleRawIndexer idx;
+        private final long length;
+
+        private Elements(DoubleRawIndexer idx, long length) {
+            this.idx = idx;
+            this.length = length;
+        }
+
+        public double get(long flat) {
+            return idx.getRaw(flat);
+        }
+
+        public void set(long flat, double v) {
+            idx.putRaw(flat, v);
+        }
+
+        public void add(long flat, double v) {
+            idx.putRaw(flat, idx.getRaw(flat) + v);
+        }
+
+        public long length() {
+            return length;
+        }
     }
 
     /** All elements, C order. */

@@ -1,10 +1,10 @@
 package dev.curvlab.curvature.hessian;
 
 import dev.curvlab.core.kernels.RawAccess;
+import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Writes one layer pair {@code (k, j)}, k &lt;= j, of the structured Hessian (formula in
@@ -19,8 +19,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * which is {@code H_kj[(i, o), (i', p)] = H_jk[(i', p), (i, o)]}. For a diagonal block only the
  * pairs {@code i <= i'} are formed (half the flops); {@code i = i'} uses
  * {@code C[(i, i), (min(o, p), max(o, p))]}. The Khatri-Rao factor {@code u_j (x) u_k} is built in
- * Java and the result is staged once into Java, from which the destination's rows are gathered and
- * written as contiguous runs: upper rows {@code (i, o)} over columns {@code (i' in group, p)}, lower
+ * Java; the destination's entries are gathered from C by direct native element access
+ * ({@link RawAccess#elements}): upper rows {@code (i, o)} over columns {@code (i' in group, p)}, lower
  * rows {@code (i', p)} over columns {@code (i, o)}. No transposing pass, no block-sized temporary.
  */
 final class KroneckerBlocks {
@@ -28,26 +28,42 @@ final class KroneckerBlocks {
     }
 
     /**
-     * A row-major destination holding global rows {@code [row0, row0 + dest.rows)} and columns from
+     * A row-major destination holding global rows {@code [row0, row0 + rows)} and columns from
      * {@code col0}; rows outside it are skipped. With {@code accumulate}, values are added to what is there.
      */
-    record Destination(INDArray dest, long row0, long col0, boolean accumulate) {
-        boolean wants(long row) {
-            long r = row - row0;
-            return r >= 0 && r < dest.size(0);
+    static final class Destination {
+        private final long row0;
+        private final long col0;
+        private final long rows;
+        private final long width;
+        private final boolean accumulate;
+        private final RawAccess.Elements elements;
+
+        Destination(INDArray dest, long row0, long col0, boolean accumulate) {
+            this.row0 = row0;
+            this.col0 = col0;
+            this.rows = dest.size(0);
+            this.width = dest.size(1);
+            this.accumulate = accumulate;
+            this.elements = RawAccess.elements(dest);
         }
 
-        /** Writes (or adds) {@code src[0, len)} at global {@code (row, col)}; {@code src} may be overwritten. */
-        void put(long row, long col, double[] src, int off, int len, Workspace ws) {
-            long flat = (row - row0) * dest.size(1) + (col - col0);
+        boolean wants(long row) {
+            long r = row - row0;
+            return r >= 0 && r < rows;
+        }
+
+        /** Flat index of global {@code (row, col)}. */
+        long flat(long row, long col) {
+            return (row - row0) * width + (col - col0);
+        }
+
+        void put(long flat, double v) {
             if (accumulate) {
-                double[] old = ws.old(len);
-                RawAccess.read(dest, flat, old, 0, len);
-                for (int x = 0; x < len; x++) {
-                    src[off + x] += old[x];
-                }
+                elements.add(flat, v);
+            } else {
+                elements.set(flat, v);
             }
-            RawAccess.write(dest, flat, src, off, len);
         }
     }
 
@@ -57,10 +73,7 @@ final class KroneckerBlocks {
         static final long BUFFER_DOUBLES = 4L << 20;
         private INDArray product;
         private INDArray factor;
-        private double[] staged = new double[0];
         private double[] kr = new double[0];
-        private double[] rows = new double[0];
-        private double[] old = new double[0];
 
         /** A C-order {@code [r, c]} view over the start of a reused native buffer. */
         private static INDArray view(INDArray[] holder, long r, long c) {
@@ -86,20 +99,8 @@ final class KroneckerBlocks {
             return v;
         }
 
-        double[] staged(int n) {
-            return staged = grow(staged, n);
-        }
-
         double[] kr(int n) {
             return kr = grow(kr, n);
-        }
-
-        double[] rows(int n) {
-            return rows = grow(rows, n);
-        }
-
-        double[] old(int n) {
-            return old = grow(old, n);
         }
 
         private static double[] grow(double[] a, int n) {
@@ -116,17 +117,23 @@ final class KroneckerBlocks {
         int b = (int) st.aug[j].size(1);
         int oj = (int) st.g[j].size(1);
         int cols = ok * oj;
-        INDArray r = diag ? st.m[k] : Nd4j.matmul(st.s(k, j), st.m[j]);                    // R_kj [S, ok, oj]
+        // R_kj as [S, (o, p)] (column o * so + p * sp); adjacent pairs get R^T from one broadcast multiply, so (p, o)
+        boolean transposed = j == k + 1;
+        INDArray r = diag ? st.m[k] : transposed ? st.adjacentRTransposed(k) : Nd4j.matmul(st.s(k, j), st.m[j]);
+        int so = transposed ? 1 : oj;
+        int sp = transposed ? ok : 1;
         INDArray rFlat = r.reshape('c', new long[] {s, cols});
         double[] uk = RawAccess.readAll(st.aug[k]);
         double[] uj = diag ? uk : RawAccess.readAll(st.aug[j]);
         boolean firstOrder = !diag && !ggn;
         double[] e = firstOrder && j == k + 1 ? RawAccess.readAll(adjacentFirstOrder(st, k, j, scale)) : null;   // [A, ok, oj]
-        INDArray t = firstOrder && j > k + 1 ? st.augJacobian(k, j) : null;                   // [S, ok, B]
+        INDArray t = firstOrder && j > k + 1 ? st.inputJacobian(k, j) : null;                 // [S, ok, in_j]
+        double[] tj = t == null ? null : RawAccess.readAll(t);
+        double[] gj = t == null ? null : RawAccess.readAll(st.g[j]);
         long maxRows = Math.max(1, Math.min(Workspace.BUFFER_DOUBLES / cols, Workspace.BUFFER_DOUBLES / s));
         for (int i0 = 0; i0 < b;) {
             int i1 = i0 + 1;
-            while (i1 < b && rowStart(diag, a, i0, i1 + 1) <= maxRows && (t == null || (long) (i1 + 1 - i0) * s * cols <= Workspace.BUFFER_DOUBLES)) {
+            while (i1 < b && rowStart(diag, a, i0, i1 + 1) <= maxRows && (t == null || (long) (i1 + 1 - i0) * Math.max(s, a) * cols <= Workspace.BUFFER_DOUBLES)) {
                 i1++;
             }
             int rows = rowStart(diag, a, i0, i1);
@@ -145,33 +152,34 @@ final class KroneckerBlocks {
             RawAccess.write(krN, 0, kr, 0, s * rows);
             INDArray cN = ws.product(rows, cols);
             Nd4j.gemm(krN, rFlat, cN, true, false, scale, 0.0);
-            double[] c = ws.staged(rows * cols);
-            RawAccess.read(cN, 0, c, 0, rows * cols);
+            RawAccess.Elements c = RawAccess.elements(cN);
             if (e != null) {
                 for (int ip = i0; ip < Math.min(i1, ok); ip++) {     // d u_j / d z_k = [diag(s_k'), 0]: only i' = o < out_k
                     int rs = rowStart(diag, a, i0, ip);
                     for (int i = 0; i < a; i++) {
                         for (int p = 0; p < oj; p++) {
-                            c[(rs + i) * cols + ip * oj + p] += e[(i * ok + ip) * oj + p];
+                            c.add((long) (rs + i) * cols + ip * so + p * sp, e[(i * ok + ip) * oj + p]);
                         }
                     }
                 }
             }
-            if (t != null) {
-                double[] f = firstOrderGroup(st, k, j, scale, t, i0, i1 - i0);                 // [A, g, ok*oj]
-                int g = i1 - i0;
+            int g = Math.min(i1, b - 1) - i0;                    // the bias input (i' = in_j) has no first-order term
+            if (t != null && g > 0) {
+                double[] f = firstOrderGroup(st, k, scale, tj, gj, b - 1, ok, oj, i0, g, ws);     // [A, g, ok, oj]
                 for (int i = 0; i < a; i++) {
                     for (int q = 0; q < g; q++) {
-                        int dst = (rowStart(diag, a, i0, i0 + q) + i) * cols;
+                        long dst = (long) (rowStart(diag, a, i0, i0 + q) + i) * cols;
                         int src = (i * g + q) * cols;
-                        for (int x = 0; x < cols; x++) {
-                            c[dst + x] += f[src + x];
+                        for (int o = 0; o < ok; o++) {
+                            for (int p = 0; p < oj; p++) {
+                                c.add(dst + o * so + p * sp, f[src + o * oj + p]);
+                            }
                         }
                     }
                 }
             }
-            writeUpper(c, diag, a, ok, oj, i0, i1, offK, offJ, d, ws);
-            writeLower(c, diag, a, ok, oj, i0, i1, offK, offJ, d, ws);
+            writeUpper(c, diag, a, ok, oj, so, sp, i0, i1, offK, offJ, d);
+            writeLower(c, diag, a, ok, oj, so, sp, i0, i1, offK, offJ, d);
             i0 = i1;
         }
     }
@@ -182,83 +190,84 @@ final class KroneckerBlocks {
     }
 
     /** Rows {@code (i, o)} of H_kj, columns {@code (i' in group, p)} (on the diagonal, i' &gt;= i only). */
-    private static void writeUpper(double[] c, boolean diag, int a, int ok, int oj, int i0, int i1, long offK, long offJ,
-            Destination d, Workspace ws) {
+    private static void writeUpper(RawAccess.Elements c, boolean diag, int a, int ok, int oj, int so, int sp, int i0, int i1, long offK, long offJ,
+            Destination d) {
         int cols = ok * oj;
-        for (int i = 0; i < a; i++) {
+        IntStream.range(0, diag ? Math.min(a, i1) : a).parallel().forEach(i -> {
             int start = diag ? Math.max(i, i0) : i0;
-            if (start >= i1) {
-                break;
-            }
-            int len = (i1 - start) * oj;
-            double[] row = ws.rows(len);
             for (int o = 0; o < ok; o++) {
                 long global = offK + (long) i * ok + o;
                 if (!d.wants(global)) {
                     continue;
                 }
-                for (int ip = start; ip < i1; ip++) {
-                    int src = (rowStart(diag, a, i0, ip) + i) * cols;
-                    int dst = (ip - start) * oj;
+                long dst = d.flat(global, offJ + (long) start * oj);
+                for (int ip = start; ip < i1; ip++, dst += oj) {
+                    long src = (long) (rowStart(diag, a, i0, ip) + i) * cols;
                     if (diag && ip == i) {
                         for (int p = 0; p < oj; p++) {
-                            row[dst + p] = c[src + Math.min(o, p) * oj + Math.max(o, p)];
+                            d.put(dst + p, c.get(src + Math.min(o, p) * oj + Math.max(o, p)));
                         }
                     } else {
-                        System.arraycopy(c, src + o * oj, row, dst, oj);
+                        src += (long) o * so;
+                        for (int p = 0; p < oj; p++) {
+                            d.put(dst + p, c.get(src + (long) p * sp));
+                        }
                     }
                 }
-                d.put(global, offJ + (long) start * oj, row, 0, len, ws);
             }
-        }
+        });
     }
 
     /** Rows {@code (i', p)}, i' in the group, of H_jk over columns {@code (i, o)} (on the diagonal, i &lt; i' only). */
-    private static void writeLower(double[] c, boolean diag, int a, int ok, int oj, int i0, int i1, long offK, long offJ,
-            Destination d, Workspace ws) {
+    private static void writeLower(RawAccess.Elements c, boolean diag, int a, int ok, int oj, int so, int sp, int i0, int i1, long offK, long offJ,
+            Destination d) {
         int cols = ok * oj;
-        for (int ip = i0; ip < i1; ip++) {
+        IntStream.range(i0, i1).parallel().forEach(ip -> {
             int width = diag ? ip : a;
             long first = offJ + (long) ip * oj;
-            if (width == 0 || (!d.wants(first) && !d.wants(first + oj - 1))) {
-                continue;
+            if (width == 0 || !d.wants(first)) {
+                return;
             }
-            int len = width * ok;
-            double[] rows = ws.rows(len * oj);               // oj rows of len, filled by reading c in order
-            int rs = rowStart(diag, a, i0, ip);
-            for (int i = 0; i < width; i++) {
-                int src = (rs + i) * cols;
-                for (int o = 0; o < ok; o++) {
-                    int dst = i * ok + o;
-                    for (int p = 0; p < oj; p++) {
-                        rows[p * len + dst] = c[src + o * oj + p];
+            long rs = rowStart(diag, a, i0, ip);
+            for (int p = 0; p < oj; p++) {
+                long dst = d.flat(first + p, offK);            // row (i', p) is written left to right
+                for (int i = 0; i < width; i++) {
+                    long src = (rs + i) * cols + (long) p * sp;
+                    for (int o = 0; o < ok; o++, dst++) {
+                        d.put(dst, c.get(src + (long) o * so));
                     }
                 }
             }
-            for (int p = 0; p < oj; p++) {
-                if (d.wants(first + p)) {
-                    d.put(first + p, offK, rows, p * len, len, ws);
-                }
-            }
-        }
+        });
     }
 
     /**
-     * First-order term for non-adjacent layers and inputs {@code i0..i0+g} of layer j:
-     * {@code u_k^T Y} with {@code Y[s, (i', o, p)] = T[s, o, i'] g_j[s, p]}, one GEMM, returned as
-     * {@code [A, g, out_k out_j]}.
+     * First-order term for non-adjacent layers and inputs {@code i0..i0+g} of layer j (all below its
+     * bias input): {@code u_k^T Y} with {@code Y[s, (i', o, p)] = T[s, o, i'] g_j[s, p]} built in Java
+     * ({@code t: [S, ok, in_j]}, {@code gj: [S, oj]}), one GEMM, returned as {@code [A, g, ok, oj]}.
      */
-    private static double[] firstOrderGroup(LayerStates st, int k, int j, double scale, INDArray t, int i0, int g) {
-        long s = st.samples;
-        long a = st.aug[k].size(1);
-        long ok = st.g[k].size(1);
-        long oj = st.g[j].size(1);
-        INDArray tg = t.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(i0, i0 + g)).permute(0, 2, 1);   // [S, g, ok]
-        INDArray y = tg.reshape(s, g, ok, 1).mul(st.g[j].reshape(s, 1, 1, oj)).reshape('c', new long[] {s, g * ok * oj});
-        INDArray f = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {a, g * ok * oj}, 'c');
-        Nd4j.gemm(st.aug[k], y, f, true, false, scale, 0.0);
+    private static double[] firstOrderGroup(LayerStates st, int k, double scale, double[] t, double[] gj, int in, int ok, int oj,
+            int i0, int g, Workspace ws) {
+        int s = (int) st.samples;
+        int a = (int) st.aug[k].size(1);
+        int width = g * ok * oj;
+        double[] y = ws.kr(s * width);
+        for (int x = 0; x < s; x++) {
+            for (int q = 0; q < g; q++) {
+                for (int o = 0; o < ok; o++) {
+                    double v = t[(x * ok + o) * in + i0 + q];
+                    int base = x * width + (q * ok + o) * oj;
+                    for (int p = 0; p < oj; p++) {
+                        y[base + p] = v * gj[x * oj + p];
+                    }
+                }
+            }
+        }
+        INDArray yN = ws.factor(s, width);
+        RawAccess.write(yN, 0, y, 0, s * width);
+        INDArray f = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {a, width}, 'c');
+        Nd4j.gemm(st.aug[k], yN, f, true, false, scale, 0.0);
         double[] out = RawAccess.readAll(f);
-        y.close();
         f.close();
         return out;
     }

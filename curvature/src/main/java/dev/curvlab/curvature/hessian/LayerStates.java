@@ -26,10 +26,6 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *     term when building the GGN);</li>
  * <li>{@code s(k, j): [S, out_k, out_j]}: {@code d z_j / d z_k} for k &lt; j.</li>
  * </ul>
- * {@code m[k]} is symmetrised per sample ({@code (M + M^T) / 2}, removing rounding only), so the
- * diagonal blocks assembled from it are exactly symmetric.
- * <ul>
- * </ul>
  * Computed with a handful of batched GEMMs per layer; nothing loops over samples.
  */
 final class LayerStates {
@@ -40,6 +36,7 @@ final class LayerStates {
     final INDArray[] g;
     final INDArray[] m;
     private final INDArray[] w;
+    private final INDArray[] mw;
     private final INDArray[][] s;
 
     /**
@@ -57,6 +54,7 @@ final class LayerStates {
         g = new INDArray[layers];
         m = new INDArray[layers];
         w = new INDArray[layers];
+        mw = new INDArray[layers];
         s = new INDArray[layers][layers];
         INDArray a = x.array();
         for (int k = 0; k < layers; k++) {
@@ -80,19 +78,20 @@ final class LayerStates {
             g[k] = gA.mul(d1[k]);
             INDArray mk = mA.mul(d1[k].reshape(samples, dk, 1)).muli(d1[k].reshape(samples, 1, dk));
             if (!ggn) {
-                INDArray diag = gA.mul(d2[k]);
-                mk.addi(diag.reshape(samples, dk, 1).mul(Nd4j.eye(dk).castTo(DataType.DOUBLE).reshape(1, dk, dk)));
+                // + diag(g_{k+1} W^T . s_k''): add to the strided diagonal view of every sample's matrix
+                Nd4j.create(mk.data(), new long[] {samples, dk}, new long[] {dk * dk, dk + 1}, 0, 'c').addi(gA.mul(d2[k]));
             }
-            // exactly symmetric per sample, so diagonal blocks come out exactly symmetric
-            m[k] = mk.addi(mk.permute(0, 2, 1).dup('c')).muli(0.5);
+            m[k] = mk;
             if (k > 0) {
                 long din = ls.get(k).in();
                 gA = MatMulKernel.gemm(g[k], w[k], false, true);
                 // W M W^T per sample: X = M W^T as [S*out, in]; then (X_s^T W^T) = W M_s W^T since M_s is symmetric
-                INDArray mw = MatMulKernel.gemm(mk.reshape('c', new long[] {samples * dk, dk}), w[k], false, true);
-                INDArray xt = mw.reshape('c', new long[] {samples, dk, din}).permute(0, 2, 1).dup('c');
+                mw[k] = MatMulKernel.gemm(mk.reshape('c', new long[] {samples * dk, dk}), w[k], false, true)
+                        .reshape('c', new long[] {samples, dk, din});
+                INDArray xt = mw[k].permute(0, 2, 1).dup('c');
                 mA = MatMulKernel.gemm(xt.reshape('c', new long[] {samples * din, dk}), w[k], false, true)
                         .reshape('c', new long[] {samples, din, din});
+                xt.close();
             }
         }
     }
@@ -117,19 +116,21 @@ final class LayerStates {
     }
 
     /**
-     * {@code d aug_j / d z_k} for k &lt; j, {@code [S, out_k, A_j]}: {@code s(k, j-1) * s'_{j-1}} with a zero
-     * column for the constant bias input.
+     * {@code R_kj^T = (S_kj M_j)^T} for adjacent layers {@code j = k + 1}, {@code [S, out_j, out_k]}:
+     * {@code M_j W_j^T diag(s_k')} per sample (M_j is symmetric), from the product the backward
+     * recursion already formed; one broadcast multiply.
      */
-    INDArray augJacobian(int k, int j) {
-        if (j < k + 2) {
-            throw new IllegalArgumentException("augJacobian is for non-adjacent layers, got " + k + ", " + j);
-        }
-        INDArray base = s(k, j - 1);
-        long ok = base.size(1);
-        long in = base.size(2);
-        INDArray out = Nd4j.zeros(DataType.DOUBLE, samples, ok, in + 1);
-        out.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, in)).assign(base.mul(d1[j - 1].reshape(samples, 1, in)));
-        return out;
+    INDArray adjacentRTransposed(int k) {
+        long ok = d1[k].size(1);
+        return mw[k + 1].mul(d1[k].reshape(samples, 1, ok));
     }
 
+    /** {@code d a_j / d z_k = S_k,j-1 diag(s'_{j-1})} for k &lt; j - 1, {@code [S, out_k, in_j]} (the augmented input's bias entry has none). */
+    INDArray inputJacobian(int k, int j) {
+        if (j < k + 2) {
+            throw new IllegalArgumentException("inputJacobian is for non-adjacent layers, got " + k + ", " + j);
+        }
+        INDArray base = s(k, j - 1);
+        return base.mul(d1[j - 1].reshape(samples, 1, base.size(2)));
+    }
 }

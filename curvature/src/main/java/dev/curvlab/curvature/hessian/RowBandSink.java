@@ -1,5 +1,6 @@
 package dev.curvlab.curvature.hessian;
 
+import dev.curvlab.core.kernels.LargeMatrix;
 import dev.curvlab.core.kernels.RawAccess;
 import dev.curvlab.nn.io.NpyFile;
 import dev.curvlab.nn.io.NpyMatrixWriter;
@@ -8,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -94,7 +94,7 @@ final class RowBandSink implements Closeable {
     void accept(long start, INDArray rows) throws IOException {
         long end = start + rows.size(0);
         if (matrix == null && plan.inMemory()) {
-            matrix = Nd4j.create(DataType.DOUBLE, n, n);
+            matrix = LargeMatrix.zeros(n, n);
         }
         if (matrix != null) {
             matrix.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(rows);

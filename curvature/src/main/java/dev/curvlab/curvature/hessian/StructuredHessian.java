@@ -6,6 +6,7 @@ import dev.curvlab.curvature.operator.HessianOperator;
 import dev.curvlab.curvature.operator.LinearOperator;
 import dev.curvlab.curvature.operator.ObservedFisherOperator;
 import dev.curvlab.core.Tensor;
+import dev.curvlab.core.kernels.LargeMatrix;
 import dev.curvlab.nn.ModelObjective;
 import dev.curvlab.nn.loss.Reduction;
 import dev.curvlab.nn.model.Dense;
@@ -87,7 +88,7 @@ public final class StructuredHessian {
 
     /** The whole matrix: every layer pair k &lt;= j (with its mirror), accumulated over chunks of samples. */
     static INDArray assemble(CurvatureOperator c, long n, long[] offsets) {
-        INDArray h = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {n, n}, 'c');
+        INDArray h = LargeMatrix.zeros(n, n);
         boolean first = true;
         KroneckerBlocks.Workspace ws = new KroneckerBlocks.Workspace();
         for (ModelObjective b : c.batches()) {
