@@ -39,8 +39,11 @@ public final class CurvlabCommand implements Callable<Integer> {
         // ND4J arrays live off-heap; JavaCPP's default limits (tied to -Xmx) would fail large Hessians.
         setIfAbsent("org.bytedeco.javacpp.maxphysicalbytes", "0");
         setIfAbsent("org.bytedeco.javacpp.maxbytes", "0");
-        // the CLI's own logging setup; the library jars ship none (they log through slf4j only)
-        setIfAbsent("logback.configurationFile", "curvlab-cli-logback.xml");
+        // the CLI's own logging (CliLogConfigurator), unless a logback configuration file is given
+        if (System.getProperty("logback.configurationFile") == null) {
+            setIfAbsent(CliLogConfigurator.ENABLE, "true");
+        }
+        NativeWarmUp.start();
         int code = new CommandLine(new CurvlabCommand()).execute(args);
         System.out.flush();
         System.err.flush();

@@ -45,9 +45,11 @@ abstract class CurvlabSubcommand implements Callable<Integer> {
         } catch (OutOfMemoryError e) {
             throw new IllegalStateException("out of memory (" + e.getMessage() + "); lower --batch-size or --block, or raise -Xmx", e);
         } catch (LinkageError e) {
-            // e.g. the ND4J native backend failing to load: report it like any other failure, in one line
-            throw new IllegalStateException(e.getClass().getSimpleName() + ": " + e.getMessage()
-                    + (e.getCause() != null ? " (" + e.getCause() + ")" : ""), e);
+            // e.g. the ND4J native backend failing to load (first seen by the warm-up thread): one line, with the cause
+            Throwable first = NativeWarmUp.failure() != null ? NativeWarmUp.failure() : e;
+            Throwable cause = first.getCause() != null ? first.getCause() : e.getCause();
+            throw new IllegalStateException(first.getClass().getSimpleName() + ": " + first.getMessage()
+                    + (cause != null ? " (" + cause + ")" : ""), e);
         } finally {
             out().flush();
         }

@@ -7,7 +7,7 @@ import org.slf4j.LoggerFactory;
  * Quiet mode: raises the {@code dev.curvlab} logger to WARN for the duration of a command and
  * restores it on {@link #close}. logback-classic is only a runtime dependency, so its
  * {@code Logger.setLevel} is reached by reflection; with another slf4j binding this does nothing
- * (use that binding's configuration, or {@code -Dcurvlab.log.level=WARN} with curvlab's logback.xml).
+ * (use that binding's configuration, or {@code -Dcurvlab.log.level=WARN} with the CLI's {@link CliLogConfigurator}).
  */
 final class QuietLogging implements AutoCloseable {
     private static final String LOGGER = "dev.curvlab";

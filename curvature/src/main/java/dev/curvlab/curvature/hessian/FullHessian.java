@@ -187,7 +187,7 @@ public final class FullHessian {
 
     private static Result blocked(LinearOperator op, long n, int k, Plan plan, Options o, HessianMethod method) throws IOException {
         long t0 = System.nanoTime();
-        try (RowBandSink sink = RowBandSink.open(n, plan, o, method, k, Fingerprint.of(op))) {
+        try (RowBandSink sink = RowBandSink.open(n, plan, o, method, k, () -> Fingerprint.of(op))) {
             int kk0 = sink.blockSize();
             for (long j = sink.resumeRow(); j < n; j += kk0) {
                 long kk = Math.min(kk0, n - j);

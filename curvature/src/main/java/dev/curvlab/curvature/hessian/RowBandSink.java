@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.function.Supplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -29,7 +30,7 @@ final class RowBandSink implements Closeable {
     private final FullHessian.Plan plan;
     private final FullHessian.Options options;
     private final HessianMethod method;
-    private final String fingerprint;
+    private final Supplier<String> fingerprint;
     private final int blockSize;
     private final long resumeRow;
     private final NpyMatrixWriter writer;
@@ -38,7 +39,7 @@ final class RowBandSink implements Closeable {
     private boolean symmetric;
 
     private RowBandSink(long n, FullHessian.Plan plan, FullHessian.Options options, HessianMethod method, int blockSize,
-            String fingerprint, long resumeRow, NpyMatrixWriter writer) {
+            Supplier<String> fingerprint, long resumeRow, NpyMatrixWriter writer) {
         this.n = n;
         this.plan = plan;
         this.options = options;
@@ -52,7 +53,10 @@ final class RowBandSink implements Closeable {
 
     /** Opens the destinations, resuming from a matching checkpoint. */
     static RowBandSink open(long n, FullHessian.Plan plan, FullHessian.Options o, HessianMethod method, int blockSize,
-            String fingerprint) throws IOException {
+            Supplier<String> digest) throws IOException {
+        // computed only where a checkpoint needs it, and once
+        String[] memo = new String[1];
+        Supplier<String> fingerprint = () -> memo[0] != null ? memo[0] : (memo[0] = digest.get());
         long done = 0;
         int k = blockSize;
         NpyMatrixWriter writer = null;
@@ -60,7 +64,7 @@ final class RowBandSink implements Closeable {
             var saved = plan.checkpoint().load();
             if (saved.isPresent() && Files.exists(plan.checkpoint().matrixFile())) {
                 HessianCheckpoint.State s = saved.get();
-                if (s.n() != n || !s.fingerprint().equals(fingerprint) || !s.method().equals(method.name())) {
+                if (s.n() != n || !s.fingerprint().equals(fingerprint.get()) || !s.method().equals(method.name())) {
                     throw new IllegalStateException("checkpoint in " + o.checkpoint + " belongs to a different problem (N = " + s.n()
                             + ", method " + s.method().toLowerCase() + "); use another directory or delete it to start over");
                 }
@@ -104,7 +108,7 @@ final class RowBandSink implements Closeable {
         }
         if (plan.checkpoint() != null) {
             writer.flush();
-            plan.checkpoint().save(new HessianCheckpoint.State(n, blockSize, method.name(), fingerprint, end,
+            plan.checkpoint().save(new HessianCheckpoint.State(n, blockSize, method.name(), fingerprint.get(), end,
                     Runtime.getRuntime().availableProcessors()));
         }
         options.progress.progress("hessian", end, n);

@@ -68,7 +68,7 @@ public final class StructuredHessian {
         CurvatureOperator c = (CurvatureOperator) op;
         long t0 = System.nanoTime();
         long n = c.size();
-        try (RowBandSink sink = RowBandSink.open(n, plan, o, HessianMethod.STRUCTURED, 0, Fingerprint.of(op))) {
+        try (RowBandSink sink = RowBandSink.open(n, plan, o, HessianMethod.STRUCTURED, 0, () -> Fingerprint.of(op))) {
             long[] offsets = offsets(c.model());
             int layers = c.model().layers().size();
             sink.symmetricByConstruction();
@@ -110,6 +110,18 @@ public final class StructuredHessian {
             }
         }
         return rows;
+    }
+
+    /**
+     * The whole matrix of a supported operator in memory, {@code [N, N]}, without the driver's
+     * preflight, progress or logging (use {@link FullHessian#compute} for those).
+     */
+    public static INDArray matrix(CurvatureOperator c) {
+        if (!supports(c)) {
+            throw new IllegalArgumentException("the structured method needs the Hessian, GGN or observed Fisher operator, got "
+                    + c.getClass().getSimpleName());
+        }
+        return assemble(c, c.size(), offsets(c.model()));
     }
 
     /** Diagonal (per-layer) block k alone, {@code [rows_k, rows_k]}. */
