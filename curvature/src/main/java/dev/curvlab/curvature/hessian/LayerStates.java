@@ -5,6 +5,7 @@ import dev.curvlab.core.Rowwise;
 import dev.curvlab.core.Tensor;
 import dev.curvlab.core.kernels.MatMulKernel;
 import dev.curvlab.nn.loss.Loss;
+import dev.curvlab.nn.loss.OutputDerivatives;
 import dev.curvlab.nn.loss.Reduction;
 import dev.curvlab.nn.model.Dense;
 import dev.curvlab.nn.model.ParamLayout;
@@ -23,7 +24,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <li>{@code d1[k], d2[k]: [S, out_k]}: {@code s_k'(z_k)}, {@code s_k''(z_k)};</li>
  * <li>{@code g[k]: [S, out_k]}: {@code d loss / d z_k};</li>
  * <li>{@code m[k]: [S, out_k, out_k]}: {@code d2 loss / d z_k2} (without the activation-curvature
- *     term when building the GGN);</li>
+ *     term when building the GGN), from the loss's closed-form output derivatives (or, for a loss
+ *     without them, the engine's per-sample Hessian of its perSample);</li>
  * <li>{@code s(k, j): [S, out_k, out_j]}: {@code d z_j / d z_k} for k &lt; j.</li>
  * </ul>
  * Computed with a handful of batched GEMMs per layer; nothing loops over samples.
@@ -71,8 +73,11 @@ final class LayerStates {
         }
         // loss derivatives in the network output a_L, per sample
         Tensor out = Tensor.of(a);
-        INDArray gA = ArrayScope.run(() -> Rowwise.gradient(f -> loss.perSample(f, y).mul(factor), out)).array();
-        INDArray mA = ArrayScope.run(() -> Rowwise.hessian(f -> loss.perSample(f, y).mul(factor), out)).array();
+        OutputDerivatives closed = loss.outputDerivatives(a, y.array());
+        INDArray gA = closed != null ? closed.gradient().muli(factor)
+                : ArrayScope.run(() -> Rowwise.gradient(f -> loss.perSample(f, y).mul(factor), out)).array();
+        INDArray mA = closed != null ? closed.hessian().muli(factor)
+                : ArrayScope.run(() -> Rowwise.hessian(f -> loss.perSample(f, y).mul(factor), out)).array();
         for (int k = layers - 1; k >= 0; k--) {
             long dk = ls.get(k).out();
             g[k] = gA.mul(d1[k]);

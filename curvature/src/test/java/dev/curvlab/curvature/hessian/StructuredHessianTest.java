@@ -3,6 +3,7 @@ package dev.curvlab.curvature.hessian;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.curvlab.core.Tensor;
 import dev.curvlab.core.check.Comparison;
 import dev.curvlab.core.check.Tolerances;
 import dev.curvlab.curvature.operator.CurvatureOperator;
@@ -12,6 +13,7 @@ import dev.curvlab.curvature.operator.ObservedFisherOperator;
 import dev.curvlab.nn.data.Dataset;
 import dev.curvlab.nn.loss.Loss;
 import dev.curvlab.nn.loss.Losses;
+import dev.curvlab.nn.loss.Reduction;
 import dev.curvlab.nn.model.Activation;
 import dev.curvlab.nn.model.Init;
 import dev.curvlab.nn.model.Sequential;
@@ -125,6 +127,53 @@ class StructuredHessianTest {
             INDArray sub = full.get(NDArrayIndex.interval(off[k], off[k + 1]), NDArrayIndex.interval(off[k], off[k + 1]));
             assertClose(p + ": layer " + k + " block", StructuredHessian.layerBlock(fisher, k), sub, Tolerances.EXACT);
         }
+    }
+
+    /** A loss without closed-form output derivatives (ce through delegation): the engine supplies them. */
+    static Loss withoutClosedForms(Loss inner) {
+        return new Loss() {
+            @Override
+            public String name() {
+                return inner.name();
+            }
+
+            @Override
+            public Tensor prepare(INDArray y, long outputs) {
+                return inner.prepare(y, outputs);
+            }
+
+            @Override
+            public Tensor evaluate(Tensor f, Tensor y, Reduction r) {
+                return inner.evaluate(f, y, r);
+            }
+
+            @Override
+            public Tensor perSample(Tensor f, Tensor y) {
+                return inner.perSample(f, y);
+            }
+
+            @Override
+            public long normalizer(long n, long outputs) {
+                return inner.normalizer(n, outputs);
+            }
+        };
+    }
+
+    @Test
+    void lossesWithoutClosedFormDerivativesGoThroughTheEngine() throws Exception {
+        Sequential m = Sequential.mlp(new int[] {3, 5, 4, 3}, Activation.TANH);
+        Loss loss = withoutClosedForms(Losses.CROSS_ENTROPY);
+        HessianOperator op = new HessianOperator(m, loss, data(Losses.CROSS_ENTROPY, 11, 3, 3, 5), m.initialParameters(Init.XAVIER, 4), 0);
+        assertClose("structured via the engine vs blocked", dense(op, HessianMethod.STRUCTURED), dense(op, HessianMethod.BLOCKED), Tolerances.EXACT);
+        GgnOperator ggn = new GgnOperator(m, loss, data(Losses.CROSS_ENTROPY, 11, 3, 3, 5), m.initialParameters(Init.XAVIER, 4), 0);
+        assertClose("structured GGN via the engine", StructuredHessian.matrix(ggn), ggn.toDense(64), Tolerances.EXACT);
+    }
+
+    @Test
+    void matrixEqualsTheDriversResult() throws Exception {
+        Sequential m = Sequential.mlp(new int[] {2, 4, 3, 2}, Activation.GELU);
+        HessianOperator op = new HessianOperator(m, Losses.BCE, data(Losses.BCE, 7, 2, 2, 3), m.initialParameters(2), 3);
+        assertEquals(dense(op, HessianMethod.STRUCTURED), StructuredHessian.matrix(op));
     }
 
     @Test

@@ -36,6 +36,15 @@ public interface Loss {
     /** The divisor that turns {@link Reduction#SUM} into {@link Reduction#MEAN} for n samples of width {@code outputs}. */
     long normalizer(long n, long outputs);
 
+    /**
+     * The closed-form gradient and Hessian of {@link #perSample} in the outputs {@code f: [n, out]}
+     * (prepared targets), where the loss has them; null otherwise (callers then differentiate
+     * perSample). All built-in losses have them.
+     */
+    default OutputDerivatives outputDerivatives(INDArray f, INDArray preparedTargets) {
+        return null;
+    }
+
     /** The number of network outputs this loss needs for targets of the given width (e.g. 2k for a Gaussian with k targets). */
     default long outputsFor(long targetWidth) {
         return targetWidth;

@@ -7,6 +7,8 @@ import java.util.Locale;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The built-in losses. Each states its per-element form, its mean (what training reports) and its
@@ -45,6 +47,12 @@ public final class Losses {
         public double nllPerSum() {
             return 0.5;
         }
+
+        @Override
+        public OutputDerivatives outputDerivatives(INDArray f, INDArray y) {
+            // d/df (f - y)^2 = 2 (f - y); d2 = 2
+            return new OutputDerivatives(f.sub(y).muli(2.0), OutputDerivatives.diagonal(Nd4j.valueArrayOf(f.shape(), 2.0, DataType.DOUBLE)));
+        }
     };
 
     public static final Loss BCE = new Elementwise("bce") {
@@ -59,6 +67,13 @@ public final class Losses {
                 throw new IllegalArgumentException("bce targets must lie in [0, 1]; found " + v[i] + " at element " + i);
             }
         }
+
+        @Override
+        public OutputDerivatives outputDerivatives(INDArray f, INDArray y) {
+            // d/df (softplus(f) - y f) = sigmoid(f) - y; d2 = sigmoid(f) (1 - sigmoid(f))
+            INDArray p = Transforms.sigmoid(f, true);
+            return new OutputDerivatives(p.sub(y), OutputDerivatives.diagonal(p.mul(p.rsub(1.0))));
+        }
     };
 
     public static final Loss POISSON = new Elementwise("poisson") {
@@ -72,6 +87,13 @@ public final class Losses {
             if (!(v[i] >= 0)) {
                 throw new IllegalArgumentException("poisson targets must be counts >= 0; found " + v[i] + " at element " + i);
             }
+        }
+
+        @Override
+        public OutputDerivatives outputDerivatives(INDArray f, INDArray y) {
+            // d/df (e^f - y f) = e^f - y; d2 = e^f
+            INDArray e = Transforms.exp(f, true);
+            return new OutputDerivatives(e.sub(y), OutputDerivatives.diagonal(e));
         }
     };
 
@@ -92,6 +114,27 @@ public final class Losses {
         @Override
         public long normalizer(long n, long outputs) {
             return n * (outputs / 2);
+        }
+
+        @Override
+        public OutputDerivatives outputDerivatives(INDArray f, INDArray y) {
+            // l = 0.5 (s + r^2 e^-s), r = y - mu: dl/dmu = -r e^-s, dl/ds = 0.5 (1 - r^2 e^-s);
+            // d2/dmu2 = e^-s, d2/dmu ds = r e^-s, d2/ds2 = 0.5 r^2 e^-s; pairs (mu_i, s_i) of different i do not couple
+            long n = f.size(0);
+            long k = f.size(1) / 2;
+            INDArray mu = f.get(NDArrayIndex.all(), NDArrayIndex.interval(0, k));
+            INDArray s = f.get(NDArrayIndex.all(), NDArrayIndex.interval(k, 2 * k));
+            INDArray w = Transforms.exp(s.neg(), false);                 // e^-s
+            INDArray r = y.sub(mu);
+            INDArray rw = r.mul(w);
+            INDArray r2w = rw.mul(r);
+            INDArray grad = Nd4j.hstack(rw.neg(), r2w.rsub(1.0).muli(0.5));
+            INDArray h = OutputDerivatives.diagonal(Nd4j.hstack(w, r2w.mul(0.5)));
+            // off-diagonal (mu_i, s_i) and (s_i, mu_i): a strided view of stride 2k*... per sample
+            long out = 2 * k;
+            Nd4j.create(h.data(), new long[] {n, k}, new long[] {out * out, out + 1}, k, 'c').assign(rw);
+            Nd4j.create(h.data(), new long[] {n, k}, new long[] {out * out, out + 1}, k * out, 'c').assign(rw);
+            return new OutputDerivatives(grad, h);
         }
     };
 
@@ -136,6 +179,17 @@ public final class Losses {
         @Override
         public long normalizer(long n, long outputs) {
             return n;
+        }
+
+        @Override
+        public OutputDerivatives outputDerivatives(INDArray f, INDArray onehot) {
+            // p = softmax(f): d/df (logsumexp(f) - f . y) = p - y; d2 = diag(p) - p p^T
+            long n = f.size(0);
+            long out = f.size(1);
+            INDArray p = Transforms.softmax(f, true);
+            INDArray h = p.reshape(n, out, 1).mul(p.reshape(n, 1, out)).negi();
+            OutputDerivatives.diagonalView(h).addi(p);
+            return new OutputDerivatives(p.sub(onehot), h);
         }
     };
 
