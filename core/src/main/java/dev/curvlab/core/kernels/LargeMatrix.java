@@ -1,5 +1,6 @@
 package dev.curvlab.core.kernels;
 
+import java.nio.ByteBuffer;
 import java.util.stream.LongStream;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.Pointer;
@@ -34,28 +35,60 @@ public final class LargeMatrix {
         if (memory.isNull()) {
             throw new OutOfMemoryError("cannot allocate a " + rows + " x " + cols + " float64 matrix (" + (8 * length >> 20) + " MB)");
         }
-        long bytes = 8 * length;
+        zeroInParallel(memory, 8 * length);
+        return Nd4j.create(new ExternalBuffer(memory, length, memory, memory::deallocate), new long[] {rows, cols}, new long[] {cols, 1}, 0,
+                'c');
+    }
+
+    /**
+     * A zero {@code [rows, cols]} float64 C-order matrix in the memory of a direct buffer (e.g. a
+     * file mapped with {@code FileChannel.map}: the matrix is then written straight into the file),
+     * starting {@code byteOffset} bytes in (a multiple of 8). The buffer stays reachable while the
+     * matrix is; closing the matrix leaves the buffer as it is.
+     */
+    public static INDArray zerosIn(ByteBuffer direct, long byteOffset, long rows, long cols) {
+        long length = rows * cols;
+        if (!direct.isDirect() || byteOffset % 8 != 0 || byteOffset + 8 * length > direct.capacity()) {
+            throw new IllegalArgumentException("need a direct buffer of at least " + (byteOffset + 8 * length) + " bytes and an offset that is a"
+                    + " multiple of 8; got " + (direct.isDirect() ? "" : "a heap buffer of ") + direct.capacity() + " bytes, offset " + byteOffset);
+        }
+        long first = new Pointer(direct).address() + byteOffset;     // (a name that is not one of Pointer's fields)
+        DoublePointer memory = new DoublePointer() {
+            {
+                address = first;
+                limit = length;
+                capacity = length;
+            }
+        };
+        zeroInParallel(memory, 8 * length);
+        return Nd4j.create(new ExternalBuffer(memory, length, direct, () -> { }), new long[] {rows, cols}, new long[] {cols, 1}, 0, 'c');
+    }
+
+    /** Writes zeros over {@code bytes} bytes from {@code memory}, a share per core (each faults its own pages in). */
+    private static void zeroInParallel(DoublePointer memory, long bytes) {
         long pieces = (bytes + PIECE_BYTES - 1) / PIECE_BYTES;
         LongStream.range(0, pieces).parallel().forEach(i -> {
             long start = i * PIECE_BYTES;
             Pointer.memset(new Pointer(memory).position(start), 0, Math.min(PIECE_BYTES, bytes - start));
         });
-        return Nd4j.create(new OwnedBuffer(memory, length), new long[] {rows, cols}, new long[] {cols, 1}, 0, 'c');
     }
 
-    /** An ND4J buffer over memory this class allocated, released with the buffer. */
-    private static final class OwnedBuffer extends DoubleBuffer {
-        private final DoublePointer memory;
+    /** An ND4J buffer over memory ND4J did not allocate: keeps its owner reachable and runs {@code onRelease} when closed. */
+    private static final class ExternalBuffer extends DoubleBuffer {
+        @SuppressWarnings("unused") // held so the memory's owner (a mapped file, the pointer) lives as long as the buffer
+        private final Object owner;
+        private final Runnable onRelease;
 
-        OwnedBuffer(DoublePointer memory, long length) {
+        ExternalBuffer(DoublePointer memory, long length, Object owner, Runnable onRelease) {
             super(memory, DoubleIndexer.create(memory), length);
-            this.memory = memory;
+            this.owner = owner;
+            this.onRelease = onRelease;
         }
 
         @Override
         protected void release() {
             super.release();
-            memory.deallocate();
+            onRelease.run();
         }
     }
 }

@@ -51,4 +51,17 @@ class LargeMatrixTest {
         long grown = Pointer.physicalBytes() - before;
         assertTrue(grown < (200L << 20), "resident memory grew by " + (grown >> 20) + " MB over 19 allocate/close cycles of 80 MB");
     }
+
+    @Test
+    void matricesInADirectBufferWriteThroughToIt() {
+        java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(64 + 8 * 6).order(java.nio.ByteOrder.nativeOrder());
+        for (int i = 0; i < direct.capacity(); i++) {
+            direct.put(i, (byte) 7);
+        }
+        INDArray m = LargeMatrix.zerosIn(direct, 64, 2, 3);
+        assertEquals(0.0, m.amaxNumber().doubleValue());
+        m.putScalar(new long[] {1, 2}, 5.0);
+        assertEquals(5.0, direct.getDouble(64 + 8 * 5));
+        assertEquals(7, direct.get(63));                     // the bytes before the matrix are untouched
+    }
 }

@@ -35,6 +35,7 @@ final class RowBandSink implements Closeable {
     private final long resumeRow;
     private final NpyMatrixWriter writer;
     private INDArray matrix;
+    private boolean mappedFile;
     private boolean finished;
     private boolean symmetric;
 
@@ -94,16 +95,31 @@ final class RowBandSink implements Closeable {
         return blockSize;
     }
 
+    /**
+     * The in-memory result matrix, zero, created on first use (only when the preflight allowed it):
+     * when the result also goes to a file (without a checkpoint) and is below 2 GB, it is that
+     * file mapped into memory, so whatever is written to the matrix is already in the file.
+     */
+    INDArray wholeMatrix() throws IOException {
+        if (matrix == null && plan.inMemory()) {
+            if (writer != null && plan.checkpoint() == null) {
+                matrix = writer.mapped();
+                mappedFile = matrix != null;
+            }
+            if (matrix == null) {
+                matrix = LargeMatrix.zeros(n, n);
+            }
+        }
+        return matrix;
+    }
+
     /** Rows {@code [start, start + r)} of the matrix, complete: {@code rows: [r, N]}. */
     void accept(long start, INDArray rows) throws IOException {
         long end = start + rows.size(0);
-        if (matrix == null && plan.inMemory()) {
-            matrix = LargeMatrix.zeros(n, n);
-        }
-        if (matrix != null) {
+        if (wholeMatrix() != null) {
             matrix.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(rows);
         }
-        if (writer != null) {
+        if (writer != null && !mappedFile) {
             writer.writeRows(start, rows);
         }
         if (plan.checkpoint() != null) {
@@ -122,14 +138,18 @@ final class RowBandSink implements Closeable {
         this.symmetric = true;
     }
 
-    /** The whole matrix at once (methods that assemble it in memory); rows are streamed from it. */
+    /**
+     * The whole matrix at once (methods that assemble it in memory, ideally into
+     * {@link #wholeMatrix()}); rows are streamed from it unless it is the mapped file itself.
+     */
     void acceptAll(INDArray h) throws IOException {
+        boolean inFile = mappedFile && h == matrix;
         matrix = plan.inMemory() ? h : null;
-        if (writer != null) {
+        if (writer != null && !inFile) {
             writer.writeRows(0, h);
-            if (plan.checkpoint() != null) {
-                writer.flush();
-            }
+        }
+        if (writer != null && plan.checkpoint() != null) {
+            writer.flush();
         }
         options.progress.progress("hessian", n, n);
     }

@@ -72,9 +72,11 @@ public final class StructuredHessian {
             long[] offsets = offsets(c.model());
             int layers = c.model().layers().size();
             sink.symmetricByConstruction();
-            if (plan.checkpoint() == null) {
-                sink.acceptAll(assemble(c, n, offsets));
-            } else {
+            if (plan.inMemory() && plan.checkpoint() == null) {
+                INDArray h = sink.wholeMatrix();            // the output file itself when there is one
+                assemble(c, offsets, h);
+                sink.acceptAll(h);
+            } else {                                        // streamed or checkpointed: one layer's rows at a time
                 for (int k = 0; k < layers; k++) {
                     if (offsets[k + 1] <= sink.resumeRow()) {
                         continue;
@@ -86,9 +88,8 @@ public final class StructuredHessian {
         }
     }
 
-    /** The whole matrix: every layer pair k &lt;= j (with its mirror), accumulated over chunks of samples. */
-    static INDArray assemble(CurvatureOperator c, long n, long[] offsets) {
-        INDArray h = LargeMatrix.zeros(n, n);
+    /** Writes the whole matrix into {@code h: [N, N]} (C order): every layer pair k &lt;= j with its mirror, summed over chunks of samples. */
+    static void assemble(CurvatureOperator c, long[] offsets, INDArray h) {
         boolean first = true;
         KroneckerBlocks.Workspace ws = new KroneckerBlocks.Workspace();
         for (ModelObjective b : c.batches()) {
@@ -97,7 +98,6 @@ public final class StructuredHessian {
                 first = false;
             }
         }
-        return h;
     }
 
     /** Rows of layer k, {@code [rows_k, N]}: the pairs (k, j) and (j, k) that write them. */
@@ -121,7 +121,9 @@ public final class StructuredHessian {
             throw new IllegalArgumentException("the structured method needs the Hessian, GGN or observed Fisher operator, got "
                     + c.getClass().getSimpleName());
         }
-        return assemble(c, c.size(), offsets(c.model()));
+        INDArray h = LargeMatrix.zeros(c.size(), c.size());
+        assemble(c, offsets(c.model()), h);
+        return h;
     }
 
     /** Diagonal (per-layer) block k alone, {@code [rows_k, rows_k]}. */

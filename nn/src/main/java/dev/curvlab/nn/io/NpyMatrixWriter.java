@@ -208,6 +208,20 @@ public final class NpyMatrixWriter implements Closeable {
         }
     }
 
+    /**
+     * The file's matrix mapped into memory, zero-filled: writes to the returned C-order float64 array
+     * go straight to the file (no copy), and the array stays valid after {@link #close()}. Only for
+     * files below 2 GB (a Java mapping's limit); larger ones return null.
+     */
+    public INDArray mapped() throws IOException {
+        long end = dataOffset + rows * cols * 8;
+        if (end > Integer.MAX_VALUE || java.nio.ByteOrder.nativeOrder() != java.nio.ByteOrder.LITTLE_ENDIAN) {
+            return null;
+        }
+        java.nio.MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_WRITE, 0, end);
+        return dev.curvlab.core.kernels.LargeMatrix.zerosIn(map, dataOffset, rows, cols);
+    }
+
     /** Forces all data written so far to the storage device. */
     public void flush() throws IOException {
         channel.force(true);
