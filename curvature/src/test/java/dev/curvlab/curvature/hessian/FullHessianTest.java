@@ -117,13 +117,28 @@ class FullHessianTest {
     @Test
     void matrixLargerThanTheBudgetStreamsToDisk() throws Exception {
         HessianOperator op = problem();
-        INDArray inMemory = FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(2)).matrix();
-        Path out = dir.resolve("streamed.npy");
-        FullHessian.Result r = FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(2)
-                .budget(MemoryBudget.of(200_000)).out(out));
-        assertNull(r.matrix(), "streamed, not held in memory");
-        assertEquals(inMemory, NpyFile.read(out));
-        assertArrayEquals(new long[] {139, 139}, NpyFile.read(out).shape());
+        for (HessianMethod m : new HessianMethod[] {HessianMethod.BLOCKED, HessianMethod.STRUCTURED}) {
+            INDArray inMemory = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(2)).matrix();
+            Path out = dir.resolve("streamed-" + m + ".npy");
+            FullHessian.Result r = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(2)
+                    .budget(MemoryBudget.of(200_000)).out(out));
+            assertNull(r.matrix(), m + ": streamed, not held in memory");
+            assertEquals(inMemory, NpyFile.read(out), m.toString());
+            assertArrayEquals(new long[] {139, 139}, NpyFile.read(out).shape());
+        }
+    }
+
+    @Test
+    void inMemoryResultWithAFileIsTheFile() throws Exception {
+        HessianOperator op = problem();
+        for (HessianMethod m : new HessianMethod[] {HessianMethod.BLOCKED, HessianMethod.STRUCTURED}) {
+            INDArray alone = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(16)).matrix();
+            Path out = dir.resolve("kept-" + m + ".npy");
+            FullHessian.Result r = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(16).out(out));
+            assertEquals(alone, r.matrix(), m + ": the matrix");
+            assertEquals(alone, NpyFile.read(out), m + ": the file");
+            assertFalse(Files.exists(dir.resolve("kept-" + m + ".npy.partial")), "no partial file left");
+        }
     }
 
     @Test
