@@ -25,7 +25,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * one full matrix per operation (the operator is built in setup; the matrix is freed after use).
  *
  * <p>Each matrix takes seconds, so iterations are few (each is at least one matrix): 1 warm-up and
- * 2 measured by default, 2 and 3 for structured, 1 and 1 for rowloop, 0 and 2 for large.
+ * 2 measured by default, 5 and 5 for structured (its Java gathers need the JIT warm), 1 and 1 for rowloop, 0 and 2 for large.
  *
  * <ul>
  * <li>{@link #structured} and {@link #blocked} (forward-over-reverse, default block size) on
@@ -91,8 +91,8 @@ public class FullHessianBench {
 
     /** Structured (per-sample Kronecker) dense Hessian of small / medium. */
     @Benchmark
-    @Warmup(iterations = 2, time = 1)
-    @Measurement(iterations = 3, time = 1)
+    @Warmup(iterations = 5, time = 1)
+    @Measurement(iterations = 5, time = 1)
     public void structured(Mlp s, Blackhole bh) throws IOException {
         consume(FullHessian.compute(s.operator, new FullHessian.Options().method(HessianMethod.STRUCTURED)), bh);
     }
