@@ -14,13 +14,20 @@ import org.nd4j.linalg.factory.Nd4j;
  * Zero-filled float64 C-order matrices of hundreds of megabytes, allocated fast: fresh memory is
  * paid for in page faults on first touch (about 0.7 ms per MB on one core of the reference machine,
  * 0.2 s for a 260 MB Hessian), and ND4J's own allocation touches it on one thread; here every core
- * touches a share. The memory is freed by {@link INDArray#close()} on the returned array, or when
- * it becomes unreachable. Below {@link #THRESHOLD_BYTES} this is {@code Nd4j.zeros}.
+ * touches a share. {@link INDArray#close()} on the returned array gives its memory back, or, when
+ * it becomes unreachable, the garbage collector does. The memory of the most recently closed matrix
+ * (one, up to {@link #SPARE_LIMIT_BYTES}) is kept as a spare for the next one of at most its size,
+ * which then costs a memset instead of fresh page faults (a loop that computes and closes Hessians
+ * pays for fresh memory once); {@link #releaseSpare()} returns it. Below {@link #THRESHOLD_BYTES}
+ * this is {@code Nd4j.zeros}.
  */
 public final class LargeMatrix {
     /** Matrices smaller than this (32 MB) come from {@code Nd4j.zeros}. */
     public static final long THRESHOLD_BYTES = 32L << 20;
+    /** The largest spare kept after a close (1 GB). */
+    public static final long SPARE_LIMIT_BYTES = 1L << 30;
     private static final long PIECE_BYTES = 8L << 20;
+    private static DoublePointer spare;                       // guarded by LargeMatrix.class
 
     private LargeMatrix() {
     }
@@ -31,13 +38,42 @@ public final class LargeMatrix {
         if (8 * length < THRESHOLD_BYTES) {
             return Nd4j.zeros(DataType.DOUBLE, rows, cols);
         }
-        DoublePointer memory = new DoublePointer(length);
+        DoublePointer reused = takeSpare(length);
+        DoublePointer memory = reused != null ? reused : new DoublePointer(length);
         if (memory.isNull()) {
             throw new OutOfMemoryError("cannot allocate a " + rows + " x " + cols + " float64 matrix (" + (8 * length >> 20) + " MB)");
         }
         zeroInParallel(memory, 8 * length);
-        return Nd4j.create(new ExternalBuffer(memory, length, memory, memory::deallocate), new long[] {rows, cols}, new long[] {cols, 1}, 0,
-                'c');
+        return Nd4j.create(new ExternalBuffer(memory, length, memory, () -> keepOrFree(memory)), new long[] {rows, cols}, new long[] {cols, 1},
+                0, 'c');
+    }
+
+    /** Frees the kept spare, if any (its memory goes back to the system). */
+    public static synchronized void releaseSpare() {
+        if (spare != null) {
+            spare.deallocate();
+            spare = null;
+        }
+    }
+
+    /** The spare, when it holds {@code length} doubles without wasting more than as much again. */
+    private static synchronized DoublePointer takeSpare(long length) {
+        if (spare == null || spare.capacity() < length || spare.capacity() > 2 * length) {
+            return null;
+        }
+        DoublePointer s = spare;
+        spare = null;
+        return s;
+    }
+
+    /** On close: keep this memory as the spare (freeing an older one) when small enough, else free it. */
+    private static synchronized void keepOrFree(DoublePointer memory) {
+        if (8 * memory.capacity() > SPARE_LIMIT_BYTES) {
+            memory.deallocate();
+            return;
+        }
+        releaseSpare();
+        spare = memory;
     }
 
     /**

@@ -50,6 +50,23 @@ class LargeMatrixTest {
         }
         long grown = Pointer.physicalBytes() - before;
         assertTrue(grown < (200L << 20), "resident memory grew by " + (grown >> 20) + " MB over 19 allocate/close cycles of 80 MB");
+        LargeMatrix.releaseSpare();
+    }
+
+    @Test
+    void aClosedMatrixsMemoryIsReusedZeroed() {
+        INDArray a = LargeMatrix.zeros(2100, 2500);
+        a.assign(3.0);
+        long address = a.data().address();
+        a.close();
+        INDArray b = LargeMatrix.zeros(2000, 2500);             // smaller: reuses the spare
+        assertEquals(address, b.data().address());
+        assertEquals(0.0, b.amaxNumber().doubleValue(), "reused memory is zeroed");
+        INDArray c = LargeMatrix.zeros(2000, 2500);             // the spare is taken: fresh memory
+        assertTrue(c.data().address() != address);
+        b.close();
+        c.close();
+        LargeMatrix.releaseSpare();
     }
 
     @Test
