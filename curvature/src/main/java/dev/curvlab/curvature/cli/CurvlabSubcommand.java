@@ -37,6 +37,7 @@ abstract class CurvlabSubcommand implements Callable<Integer> {
         }
         checkOptions();
         try (QuietLogging quiet = QuietLogging.enter(runtime.quiet)) {
+            NativeWarmUp.await();
             Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
             NativeSettings.retainFreedMemory();
             int blas = runtime.threads > 0 ? runtime.threads : Runtime.getRuntime().availableProcessors();

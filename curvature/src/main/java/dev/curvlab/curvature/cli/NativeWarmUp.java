@@ -13,6 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class NativeWarmUp {
     private static volatile Throwable failure;
+    private static volatile Thread thread;
 
     private NativeWarmUp() {
     }
@@ -31,7 +32,20 @@ final class NativeWarmUp {
         }, "curvlab-warm-up");
         t.setDaemon(true);
         t.setPriority(Thread.MIN_PRIORITY);
+        thread = t;
         t.start();
+    }
+
+    /**
+     * Waits for the warm-up to end (at once if none was started). Commands call it before their
+     * first use of ND4J or JavaCPP: two threads initialising JavaCPP's Loader and Pointer classes at
+     * the same time would deadlock.
+     */
+    static void await() throws InterruptedException {
+        Thread t = thread;
+        if (t != null) {
+            t.join();
+        }
     }
 
     /** What went wrong in the warm-up, if anything (null otherwise or while it runs). */
