@@ -68,6 +68,25 @@ class CurvlabCliTest {
         assertClose("batched gradient", NpyFile.read(batched), obj.gradient(f.theta()), TOL);
     }
 
+    /** The real entry point in its own JVM: background ND4J warm-up, logging set up in code, exit code, output file. */
+    @Test
+    void mainRunsAsAProcess() throws Exception {
+        CliFixture f = CliFixture.ce(dir);
+        Path out = f.file("H-process.npy");
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+                CurvlabCommand.class.getName()));
+        cmd.addAll(Arrays.asList(f.args("hessian", "--out", out)));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
+        String stdout = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String stderr = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "curvlab did not finish");
+        assertEquals(0, p.exitValue(), () -> stdout + stderr);
+        assertTrue(stdout.contains("wrote " + out), stdout);
+        assertTrue(stderr.matches("(?s)(\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO  hessian: [^\\n]*\\R)+"), () -> "stderr: " + stderr);
+        assertClose("hessian from the process", NpyFile.read(out), denseHessian(f), 1e-9);
+    }
+
     @Test
     void hessianMatchesAutodiffByEveryMethod() throws Exception {
         CliFixture f = CliFixture.ce(dir);
