@@ -69,11 +69,21 @@ final class KroneckerBlocks {
 
     /** Scratch space reused across pairs: native GEMM operands and Java staging arrays. */
     static final class Workspace {
-        /** Largest GEMM result or factor per group: 32 MB. */
-        static final long BUFFER_DOUBLES = 4L << 20;
+        /** Largest GEMM result or factor per group by default: 28 MB (below glibc's 32 MB mapping threshold, so reused). */
+        static final long BUFFER_DOUBLES = 7L << 19;
+        /** Group sizes keep each GEMM result and factor within this many doubles (tests set it tiny to exercise grouping). */
+        final long limit;
         private INDArray product;
         private INDArray factor;
         private double[] kr = new double[0];
+
+        Workspace() {
+            this(BUFFER_DOUBLES);
+        }
+
+        Workspace(long limit) {
+            this.limit = limit;
+        }
 
         /** A C-order {@code [r, c]} view over the start of a reused native buffer. */
         private static INDArray view(INDArray[] holder, long r, long c) {
@@ -128,12 +138,15 @@ final class KroneckerBlocks {
         boolean firstOrder = !diag && !ggn;
         double[] e = firstOrder && j == k + 1 ? RawAccess.readAll(adjacentFirstOrder(st, k, j, scale)) : null;   // [A, ok, oj]
         INDArray t = firstOrder && j > k + 1 ? st.inputJacobian(k, j) : null;                 // [S, ok, in_j]
-        double[] tj = t == null ? null : RawAccess.readAll(t);
-        double[] gj = t == null ? null : RawAccess.readAll(st.g[j]);
-        long maxRows = Math.max(1, Math.min(Workspace.BUFFER_DOUBLES / cols, Workspace.BUFFER_DOUBLES / s));
+        int in = b - 1;
+        boolean whole = t != null && (long) a * ok * in * oj <= ws.limit;
+        double[] fAll = whole ? firstOrderWhole(st, k, j, scale, t) : null;                    // [A, ok, in_j, oj]
+        double[] tj = t != null && !whole ? RawAccess.readAll(t) : null;
+        double[] gj = t != null && !whole ? RawAccess.readAll(st.g[j]) : null;
+        long maxRows = Math.max(1, Math.min(ws.limit / cols, ws.limit / s));
         for (int i0 = 0; i0 < b;) {
             int i1 = i0 + 1;
-            while (i1 < b && rowStart(diag, a, i0, i1 + 1) <= maxRows && (t == null || (long) (i1 + 1 - i0) * Math.max(s, a) * cols <= Workspace.BUFFER_DOUBLES)) {
+            while (i1 < b && rowStart(diag, a, i0, i1 + 1) <= maxRows && (t == null || (long) (i1 + 1 - i0) * Math.max(s, a) * cols <= ws.limit)) {
                 i1++;
             }
             int rows = rowStart(diag, a, i0, i1);
@@ -164,8 +177,20 @@ final class KroneckerBlocks {
                 }
             }
             int g = Math.min(i1, b - 1) - i0;                    // the bias input (i' = in_j) has no first-order term
-            if (t != null && g > 0) {
-                double[] f = firstOrderGroup(st, k, scale, tj, gj, b - 1, ok, oj, i0, g, ws);     // [A, g, ok, oj]
+            if (fAll != null && g > 0) {
+                for (int i = 0; i < a; i++) {
+                    for (int q = 0; q < g; q++) {
+                        long dst = (long) (rowStart(diag, a, i0, i0 + q) + i) * cols;
+                        for (int o = 0; o < ok; o++) {
+                            int src = ((i * ok + o) * in + i0 + q) * oj;
+                            for (int p = 0; p < oj; p++) {
+                                c.add(dst + o * so + p * sp, fAll[src + p]);
+                            }
+                        }
+                    }
+                }
+            } else if (t != null && g > 0) {
+                double[] f = firstOrderGroup(st, k, scale, tj, gj, in, ok, oj, i0, g, ws);         // [A, g, ok, oj]
                 for (int i = 0; i < a; i++) {
                     for (int q = 0; q < g; q++) {
                         long dst = (long) (rowStart(diag, a, i0, i0 + q) + i) * cols;
@@ -239,6 +264,27 @@ final class KroneckerBlocks {
                 }
             }
         });
+    }
+
+    /**
+     * First-order term for non-adjacent layers, all inputs of layer j at once (when it is small):
+     * {@code u_k^T Y} with {@code Y[s, (o, i', p)] = T[s, o, i'] g_j[s, p]}, one broadcast multiply
+     * and one GEMM, returned as {@code [A, ok, in_j, oj]}.
+     */
+    private static double[] firstOrderWhole(LayerStates st, int k, int j, double scale, INDArray t) {
+        long s = st.samples;
+        long a = st.aug[k].size(1);
+        long ok = t.size(1);
+        long in = t.size(2);
+        long oj = st.g[j].size(1);
+        INDArray y = t.reshape('c', new long[] {s, ok, in, 1}).mul(st.g[j].reshape('c', new long[] {s, 1, 1, oj}))
+                .reshape('c', new long[] {s, ok * in * oj});
+        INDArray f = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {a, ok * in * oj}, 'c');
+        Nd4j.gemm(st.aug[k], y, f, true, false, scale, 0.0);
+        double[] out = RawAccess.readAll(f);
+        y.close();
+        f.close();
+        return out;
     }
 
     /**

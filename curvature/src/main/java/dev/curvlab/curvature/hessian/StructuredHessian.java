@@ -90,8 +90,11 @@ public final class StructuredHessian {
 
     /** Writes the whole matrix into {@code h: [N, N]} (C order): every layer pair k &lt;= j with its mirror, summed over chunks of samples. */
     static void assemble(CurvatureOperator c, long[] offsets, INDArray h) {
+        assemble(c, offsets, h, new KroneckerBlocks.Workspace());
+    }
+
+    static void assemble(CurvatureOperator c, long[] offsets, INDArray h, KroneckerBlocks.Workspace ws) {
         boolean first = true;
-        KroneckerBlocks.Workspace ws = new KroneckerBlocks.Workspace();
         for (ModelObjective b : c.batches()) {
             for (LayerStates st : states(c, b)) {
                 pairs(c, st, offsets, -1, new KroneckerBlocks.Destination(h, 0, 0, !first), ws);

@@ -111,6 +111,18 @@ class StructuredHessianTest {
         assertClose(p + ": structured, batches of 3", dense(batched, HessianMethod.STRUCTURED), blocked, Tolerances.EXACT);
     }
 
+    /** Tiny GEMM groups (one input of layer j at a time, first-order terms group by group) give the same matrix. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("randomArchitectures")
+    void anyGroupingGivesTheSameMatrix(Problem p) throws Exception {
+        HessianOperator op = new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), 0);
+        long n = op.size();
+        INDArray grouped = Nd4j.zeros(DataType.DOUBLE, n, n);
+        StructuredHessian.assemble(op, StructuredHessian.offsets(p.model()), grouped, new KroneckerBlocks.Workspace(40));
+        assertClose(p + ": groups of one input vs default groups", grouped, StructuredHessian.matrix(op), Tolerances.EXACT);
+        assertEquals(grouped, grouped.transpose(), p + ": exactly symmetric");
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("randomArchitectures")
     void ggnAndObservedFisherAndLayerBlocks(Problem p) throws Exception {
