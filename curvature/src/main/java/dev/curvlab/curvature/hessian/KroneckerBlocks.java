@@ -85,28 +85,30 @@ final class KroneckerBlocks {
             this.limit = limit;
         }
 
-        /** A C-order {@code [r, c]} view over the start of a reused native buffer. */
-        private static INDArray view(INDArray[] holder, long r, long c) {
-            long need = r * c;
-            if (holder[0] == null || holder[0].length() < need) {
-                long grown = holder[0] == null ? need : Math.max(need, holder[0].length() * 3 / 2);
-                holder[0] = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {grown}, 'c');
+        /** The buffer, or a larger one (by half again) when it holds fewer than {@code need} doubles. */
+        private static INDArray ensure(INDArray buffer, long need) {
+            if (buffer != null && buffer.length() >= need) {
+                return buffer;
             }
-            return Nd4j.create(holder[0].data(), new long[] {r, c}, new long[] {c, 1}, 0, 'c');
+            long grown = buffer == null ? need : Math.max(need, buffer.length() * 3 / 2);
+            return Nd4j.createUninitialized(DataType.DOUBLE, new long[] {grown}, 'c');
         }
 
+        /** A C-order {@code [r, c]} view over the start of a buffer. */
+        private static INDArray view(INDArray buffer, long r, long c) {
+            return Nd4j.create(buffer.data(), new long[] {r, c}, new long[] {c, 1}, 0, 'c');
+        }
+
+        /** The GEMM result of a group, {@code [r, c]}. */
         INDArray product(long r, long c) {
-            INDArray[] h = {product};
-            INDArray v = view(h, r, c);
-            product = h[0];
-            return v;
+            product = ensure(product, r * c);
+            return view(product, r, c);
         }
 
+        /** The Khatri-Rao (or first-order) factor of a group, {@code [r, c]}. */
         INDArray factor(long r, long c) {
-            INDArray[] h = {factor};
-            INDArray v = view(h, r, c);
-            factor = h[0];
-            return v;
+            factor = ensure(factor, r * c);
+            return view(factor, r, c);
         }
 
         double[] kr(int n) {
