@@ -19,7 +19,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The exact Hessian (or GGN, or observed Fisher) of a sequential dense network from its per-sample
- * Kronecker structure, with about {@code 2 S N^2} flops instead of forward-over-reverse's
+ * Kronecker structure, with about {@code S N^2} flops instead of forward-over-reverse's
  * {@code 12 S N^2}.
  *
  * <h2>Derivation</h2>
@@ -41,14 +41,19 @@ import org.nd4j.linalg.factory.Nd4j;
  * <pre>
  *   H_kj[(i,o), (i',p)] = sum_s u_k[s,i] ( u_j[s,i'] R_kj[s,o,p] + [k &lt; j] T_kj[s,o,i'] g_j[s,p] )
  * </pre>
- * Each term is one GEMM over the sample index: {@code (u_k (x) u_j)^T R} with the Khatri-Rao rows
- * {@code [S, A_k A_j]} against {@code R: [S, out_k out_j]}, and {@code (u_k (x) g_j)^T T}; the results
- * are permuted once into the block's final {@code [(i,o), (i',p)]} layout. The per-sample factors come
- * from one backward recursion: {@code g_k = (g_{k+1} W_{k+1}^T) . s_k'},
+ * Each term is one GEMM over the sample index: {@code (u_j (x) u_k)^T R} with the Khatri-Rao rows
+ * {@code [S, A_j A_k]} against {@code R: [S, out_k out_j]}, and {@code u_k^T (T (x) g_j)}; both land in
+ * the same {@code [(i', i), (o, p)]} product, from which {@link KroneckerBlocks} gathers the rows of
+ * {@code H_kj} and of its mirror {@code H_jk = H_kj^T}, so the matrix is exactly symmetric by
+ * construction. A diagonal block is symmetric under {@code (i, o) <-> (i', p)} (M is), so only the
+ * pairs {@code i <= i'} are formed: half its flops. The per-sample factors come from one backward
+ * recursion: {@code g_k = (g_{k+1} W_{k+1}^T) . s_k'},
  * {@code M_k = D_k (W_{k+1} M_{k+1} W_{k+1}^T) D_k + diag((g_{k+1} W_{k+1}^T) . s_k'')} with
  * {@code D_k = diag(s_k')}, starting from the loss's gradient and Hessian in the network output
- * (per sample, by the core engine), and {@code S_kj = S_k,j-1 D_{j-1} W_j}. The GGN is the same
- * without the {@code s''} term and without T. Blocks {@code j < k} are transposes.
+ * (per sample, in closed form, {@link dev.curvlab.nn.loss.Loss#outputDerivatives}, or by the core
+ * engine), and {@code S_kj = S_k,j-1 D_{j-1} W_j}; for adjacent layers
+ * {@code R_k,k+1^T = M_{k+1} W_{k+1}^T D_k} reuses the recursion's product. The GGN is the same without
+ * the {@code s''} term and without T.
  */
 public final class StructuredHessian {
     private StructuredHessian() {
