@@ -83,6 +83,17 @@ public final class LargeMatrix {
      * matrix is; closing the matrix leaves the buffer as it is.
      */
     public static INDArray zerosIn(ByteBuffer direct, long byteOffset, long rows, long cols) {
+        INDArray m = over(direct, byteOffset, rows, cols);
+        zeroInParallel(m.data().addressPointer(), 8 * rows * cols);
+        return m;
+    }
+
+    /**
+     * The {@code [rows, cols]} float64 C-order matrix stored in a direct buffer from
+     * {@code byteOffset} (a multiple of 8), as it is (e.g. a file mapped copy-on-write). The buffer
+     * stays reachable while the matrix is; closing the matrix leaves the buffer as it is.
+     */
+    public static INDArray over(ByteBuffer direct, long byteOffset, long rows, long cols) {
         long length = rows * cols;
         if (!direct.isDirect() || byteOffset % 8 != 0 || byteOffset + 8 * length > direct.capacity()) {
             throw new IllegalArgumentException("need a direct buffer of at least " + (byteOffset + 8 * length) + " bytes and an offset that is a"
@@ -96,12 +107,11 @@ public final class LargeMatrix {
                 capacity = length;
             }
         };
-        zeroInParallel(memory, 8 * length);
         return Nd4j.create(new ExternalBuffer(memory, length, direct, () -> { }), new long[] {rows, cols}, new long[] {cols, 1}, 0, 'c');
     }
 
     /** Writes zeros over {@code bytes} bytes from {@code memory}, a share per core (each faults its own pages in). */
-    private static void zeroInParallel(DoublePointer memory, long bytes) {
+    private static void zeroInParallel(Pointer memory, long bytes) {
         long pieces = (bytes + PIECE_BYTES - 1) / PIECE_BYTES;
         LongStream.range(0, pieces).parallel().forEach(i -> {
             long start = i * PIECE_BYTES;

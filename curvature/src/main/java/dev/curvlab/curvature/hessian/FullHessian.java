@@ -83,7 +83,11 @@ public final class FullHessian {
         }
     }
 
-    /** The outcome: the matrix (null when it was only streamed to {@code file}), and how it was made. */
+    /**
+     * The outcome: the matrix (null when it was only streamed to {@code file}; when it was also
+     * written to {@code file}, possibly a copy-on-write mapping of it, which changes never reach),
+     * and how it was made.
+     */
     public record Result(INDArray matrix, Path file, HessianMethod method, int blockSize, double seconds, double asymmetry,
             boolean resumed) {
     }

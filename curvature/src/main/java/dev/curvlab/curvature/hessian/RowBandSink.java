@@ -182,6 +182,11 @@ final class RowBandSink implements Closeable {
                 move(plan.partial(), options.out);
             }
             file = options.out;
+            if (mappedFile && matrix != null && !symmetrized) {
+                // the result so far was the file itself: hand out a copy-on-write view, so changing it cannot change the file
+                INDArray view = NpyFile.mapCopyOnWrite(file);
+                matrix = view != null ? view : matrix.dup();
+            }
             if (plan.checkpoint() != null) {
                 plan.checkpoint().clear();
             }

@@ -129,7 +129,7 @@ class FullHessianTest {
     }
 
     @Test
-    void inMemoryResultWithAFileIsTheFile() throws Exception {
+    void inMemoryResultWithAFileHasTheFilesValues() throws Exception {
         HessianOperator op = problem();
         for (HessianMethod m : new HessianMethod[] {HessianMethod.BLOCKED, HessianMethod.STRUCTURED}) {
             INDArray alone = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(16)).matrix();
@@ -138,6 +138,9 @@ class FullHessianTest {
             assertEquals(alone, r.matrix(), m + ": the matrix");
             assertEquals(alone, NpyFile.read(out), m + ": the file");
             assertFalse(Files.exists(dir.resolve("kept-" + m + ".npy.partial")), "no partial file left");
+            r.matrix().addi(1.0);                              // changing the result in memory leaves the file alone
+            assertEquals(alone.add(1.0), r.matrix(), m + ": the changed matrix");
+            assertEquals(alone, NpyFile.read(out), m + ": the file after changing the matrix");
         }
     }
 

@@ -58,6 +58,27 @@ public final class NpyFile {
     }
 
     /**
+     * A float64 C-order matrix file mapped into memory copy-on-write: reading costs no copy, and
+     * changes to the returned array stay in memory, never reaching the file. For rank-2
+     * {@code <f8} files below 2 GB (as {@link NpyMatrixWriter} writes); null for others.
+     */
+    public static INDArray mapCopyOnWrite(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            NpyHeader h = NpyHeader.read(ch, file);
+            if (!h.descr().equals("<f8") || h.fortranOrder() || h.shape().length != 2 || h.dataOffset() % 8 != 0
+                    || java.nio.ByteOrder.nativeOrder() != java.nio.ByteOrder.LITTLE_ENDIAN) {
+                return null;
+            }
+            long end = h.dataOffset() + 8 * h.shape()[0] * h.shape()[1];
+            if (end > Integer.MAX_VALUE || ch.size() < end) {
+                return null;
+            }
+            java.nio.MappedByteBuffer map = ch.map(FileChannel.MapMode.PRIVATE, 0, end);
+            return dev.curvlab.core.kernels.LargeMatrix.over(map, h.dataOffset(), h.shape()[0], h.shape()[1]);
+        }
+    }
+
+    /**
      * Reads an npy file as a float64, C-order array with the file's shape.
      *
      * @param file the {@code .npy} file
