@@ -103,7 +103,12 @@ final class RowBandSink implements Closeable {
     INDArray wholeMatrix() throws IOException {
         if (matrix == null && plan.inMemory()) {
             if (writer != null && plan.checkpoint() == null) {
-                matrix = writer.mapped();
+                // (the preflight checked that the disk has room for the whole file)
+                try {
+                    matrix = writer.mapped();
+                } catch (IOException | UnsupportedOperationException e) {
+                    LOG.debug("hessian: cannot map {} ({}); writing it after the computation", plan.partial(), e.toString());
+                }
                 mappedFile = matrix != null;
             }
             if (matrix == null) {
