@@ -77,21 +77,11 @@ public final class LargeMatrix {
     }
 
     /**
-     * A zero {@code [rows, cols]} float64 C-order matrix in the memory of a direct buffer (e.g. a
-     * file mapped with {@code FileChannel.map}: the matrix is then written straight into the file),
-     * starting {@code byteOffset} bytes in (a multiple of 8). The buffer stays reachable while the
-     * matrix is; closing the matrix leaves the buffer as it is.
-     */
-    public static INDArray zerosIn(ByteBuffer direct, long byteOffset, long rows, long cols) {
-        INDArray m = over(direct, byteOffset, rows, cols);
-        zeroInParallel(m.data().addressPointer(), 8 * rows * cols);
-        return m;
-    }
-
-    /**
      * The {@code [rows, cols]} float64 C-order matrix stored in a direct buffer from
-     * {@code byteOffset} (a multiple of 8), as it is (e.g. a file mapped copy-on-write). The buffer
-     * stays reachable while the matrix is; closing the matrix leaves the buffer as it is.
+     * {@code byteOffset} (a multiple of 8), as it is: e.g. a file mapped with
+     * {@code FileChannel.map} (read-write: writes to the matrix go straight to the file; private:
+     * they stay in memory). The buffer stays reachable while the matrix is; closing the matrix leaves
+     * the buffer as it is.
      */
     public static INDArray over(ByteBuffer direct, long byteOffset, long rows, long cols) {
         long length = rows * cols;
@@ -111,7 +101,7 @@ public final class LargeMatrix {
     }
 
     /** Writes zeros over {@code bytes} bytes from {@code memory}, a share per core (each faults its own pages in). */
-    private static void zeroInParallel(Pointer memory, long bytes) {
+    private static void zeroInParallel(DoublePointer memory, long bytes) {
         long pieces = (bytes + PIECE_BYTES - 1) / PIECE_BYTES;
         LongStream.range(0, pieces).parallel().forEach(i -> {
             long start = i * PIECE_BYTES;

@@ -70,13 +70,14 @@ class LargeMatrixTest {
     }
 
     @Test
-    void matricesInADirectBufferWriteThroughToIt() {
+    void matricesOverADirectBufferReadAndWriteIt() {
         java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(64 + 8 * 6).order(java.nio.ByteOrder.nativeOrder());
         for (int i = 0; i < direct.capacity(); i++) {
             direct.put(i, (byte) 7);
         }
-        INDArray m = LargeMatrix.zerosIn(direct, 64, 2, 3);
-        assertEquals(0.0, m.amaxNumber().doubleValue());
+        direct.putDouble(64 + 8 * 4, -1.5);                   // element (1, 1)
+        INDArray m = LargeMatrix.over(direct, 64, 2, 3);
+        assertEquals(-1.5, m.getDouble(1, 1));
         m.putScalar(new long[] {1, 2}, 5.0);
         assertEquals(5.0, direct.getDouble(64 + 8 * 5));
         assertEquals(7, direct.get(63));                     // the bytes before the matrix are untouched

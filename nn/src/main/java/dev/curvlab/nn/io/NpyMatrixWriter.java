@@ -209,9 +209,10 @@ public final class NpyMatrixWriter implements Closeable {
     }
 
     /**
-     * The file's matrix mapped into memory, zero-filled: writes to the returned C-order float64 array
-     * go straight to the file (no copy), and the array stays valid after {@link #close()}. Only for
-     * files below 2 GB (a Java mapping's limit); larger ones return null.
+     * The file's matrix mapped into memory, as it is (all zeros for a file just created): writes to
+     * the returned C-order float64 array go straight to the file (no copy), and the array stays valid
+     * after {@link #close()}. Only for files below 2 GB (a Java mapping's limit); larger ones return
+     * null.
      */
     public INDArray mapped() throws IOException {
         long end = dataOffset + rows * cols * 8;
@@ -219,7 +220,7 @@ public final class NpyMatrixWriter implements Closeable {
             return null;
         }
         java.nio.MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_WRITE, 0, end);
-        return dev.curvlab.core.kernels.LargeMatrix.zerosIn(map, dataOffset, rows, cols);
+        return dev.curvlab.core.kernels.LargeMatrix.over(map, dataOffset, rows, cols);
     }
 
     /** Forces all data written so far to the storage device. */
