@@ -165,4 +165,21 @@ class NpyMatrixWriterTest {
         assertArrayEquals(new long[] {0, 3}, NpyFile.read(p).shape());
         NpyMatrixWriter.openExisting(p).close();
     }
+
+    @Test
+    void mappedMatrixWritesStraightToTheFileAndCopyOnWriteViewsDoNot() throws IOException {
+        Path f = dir.resolve("mapped.npy");
+        INDArray expected = Nd4j.rand(DataType.DOUBLE, 7, 5);
+        try (NpyMatrixWriter w = NpyMatrixWriter.create(f, 7, 5)) {
+            INDArray m = w.mapped();
+            assertEquals(0.0, m.amaxNumber().doubleValue(), "a new file maps as zeros");
+            m.assign(expected);
+        }
+        assertEquals(expected, NpyFile.read(f));
+        INDArray view = NpyFile.mapCopyOnWrite(f);
+        assertEquals(expected, view);
+        view.addi(1.0);
+        assertEquals(expected.add(1.0), view);
+        assertEquals(expected, NpyFile.read(f), "changes to a copy-on-write view stay in memory");
+    }
 }
