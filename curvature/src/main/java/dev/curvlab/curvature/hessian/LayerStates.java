@@ -6,7 +6,6 @@ import dev.curvlab.core.Tensor;
 import dev.curvlab.core.kernels.MatMulKernel;
 import dev.curvlab.nn.loss.Loss;
 import dev.curvlab.nn.loss.OutputDerivatives;
-import dev.curvlab.nn.loss.Reduction;
 import dev.curvlab.nn.model.Dense;
 import dev.curvlab.nn.model.ParamLayout;
 import dev.curvlab.nn.model.Sequential;

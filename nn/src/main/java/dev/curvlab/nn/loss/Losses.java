@@ -1,6 +1,5 @@
 package dev.curvlab.nn.loss;
 
-import dev.curvlab.core.Ops;
 import dev.curvlab.core.Tensor;
 import java.util.Arrays;
 import java.util.Locale;
