@@ -266,6 +266,27 @@ class CurvlabCliRobustnessTest {
         refused(1, "/dev/full: cannot write", f.argsWithoutY("jacobian", "--out", full));
     }
 
+    /** Row 9 on a real 1 MB file system (a tmpfs; skipped where mounting is not allowed). */
+    @Test
+    void row09FreeDiskIsCheckedBeforeTheWorkWhereTheSizeIsKnown() throws Exception {
+        Path tiny = Files.createDirectory(dir.resolve("tiny"));
+        Process m = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", tiny.toString()).redirectErrorStream(true).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(m.waitFor() == 0, "cannot mount a 1 MB tmpfs here");
+        try {
+            Path w = Files.createDirectory(dir.resolve("w"));
+            CliFixture wide = CliFixture.write(w, dev.curvlab.nn.model.Sequential.builder(10).dense(20, dev.curvlab.nn.model.Activation.IDENTITY)
+                    .build(), dev.curvlab.nn.loss.Losses.MSE, CliFixture.randn(1, 220), CliFixture.randn(2, 2000, 10), CliFixture.randn(3, 2000, 20));
+            refused(1, "of disk", wide.argsWithoutY("jacobian", "--out", tiny.resolve("J.npy")));     // [2000, 20, 10]: 3.2 MB
+            refused(1, "of disk", withV(CliFixture.randn(4, 32, 5000), "hvp", "--out", tiny.resolve("hv.npy")));   // 1.3 MB
+            Files.write(tiny.resolve("filler"), new byte[1024 * 1024 - 4096]);
+            refused(1, "of disk", wide.args("hessian", "--method", "blocked", "--out", tiny.resolve("H.npy")));     // 220 x 220: 378 KB
+            CliFixture.Run r = refused(1, "of disk", f.args("gradient", "--out", tiny.resolve("g.npy")));
+            assertTrue(r.err().contains(tiny.resolve("g.npy").toString()) && r.err().contains("--out"), r::toString);
+        } finally {
+            new ProcessBuilder("umount", tiny.toString()).start().waitFor();
+        }
+    }
+
     // ---- row 10: all outputs or none ------------------------------------------------------------------
 
     @Test

@@ -126,48 +126,46 @@ public final class NpyFile {
 
     /** Reads the npy content of {@code ch}; messages name {@code file}. */
     private static INDArray read(FileChannel ch, Path file, DataType type) throws IOException {
-        {
-            NpyHeader h = NpyHeader.read(ch, file);
-            NpyDtype dt = NpyDtype.parse(h.descr(), file);
-            long count = h.elementCount();
-            if (count > MAX_ELEMENTS) {
-                throw new NpyFormatException(file, "array with shape " + NpyHeader.shapeString(h.shape())
-                        + " has " + count + " elements, more than a Java array can hold");
-            }
-            long need = count * dt.size();
-            long have = ch.size() - h.dataOffset();
-            if (have < need) {
-                throw new NpyFormatException(file, "truncated data: shape " + NpyHeader.shapeString(h.shape())
-                        + " of '" + dt.descr() + "' needs " + need + " data bytes after the " + h.dataOffset()
-                        + "-byte header, but only " + have + " remain");
-            }
-            long[] shape = h.shape();
-            if (count == 0) {
-                return Nd4j.create(type, shape);
-            }
-            int n = (int) count;
-            INDArray flat;
-            if (type == DataType.DOUBLE) {
-                double[] data = new double[n];
-                readData(ch, h.dataOffset(), dt, n, file, data, null);
-                flat = shape.length == 0 ? Nd4j.scalar(DataType.DOUBLE, data[0])
-                        : Nd4j.create(data, h.fortranOrder() ? reversed(shape) : shape, DataType.DOUBLE);
-            } else {
-                float[] data = new float[n];
-                readData(ch, h.dataOffset(), dt, n, file, null, data);
-                flat = shape.length == 0 ? Nd4j.scalar(DataType.FLOAT, data[0])
-                        : Nd4j.create(data, h.fortranOrder() ? reversed(shape) : shape, DataType.FLOAT);
-            }
-            if (h.fortranOrder() && shape.length > 1) {
-                // Fortran data of shape s == C data of shape reverse(s), transposed
-                int[] axes = new int[shape.length];
-                for (int i = 0; i < axes.length; i++) {
-                    axes[i] = axes.length - 1 - i;
-                }
-                flat = flat.permute(axes).dup('c');
-            }
-            return flat;
+        NpyHeader h = NpyHeader.read(ch, file);
+        NpyDtype dt = NpyDtype.parse(h.descr(), file);
+        long count = h.elementCount();
+        if (count > MAX_ELEMENTS) {
+            throw new NpyFormatException(file, "array with shape " + NpyHeader.shapeString(h.shape())
+                    + " has " + count + " elements, more than a Java array can hold");
         }
+        long need = count * dt.size();
+        long have = ch.size() - h.dataOffset();
+        if (have < need) {
+            throw new NpyFormatException(file, "truncated data: shape " + NpyHeader.shapeString(h.shape())
+                    + " of '" + dt.descr() + "' needs " + need + " data bytes after the " + h.dataOffset()
+                    + "-byte header, but only " + have + " remain");
+        }
+        long[] shape = h.shape();
+        if (count == 0) {
+            return Nd4j.create(type, shape);
+        }
+        int n = (int) count;
+        INDArray flat;
+        if (type == DataType.DOUBLE) {
+            double[] data = new double[n];
+            readData(ch, h.dataOffset(), dt, n, file, data, null);
+            flat = shape.length == 0 ? Nd4j.scalar(DataType.DOUBLE, data[0])
+                    : Nd4j.create(data, h.fortranOrder() ? reversed(shape) : shape, DataType.DOUBLE);
+        } else {
+            float[] data = new float[n];
+            readData(ch, h.dataOffset(), dt, n, file, null, data);
+            flat = shape.length == 0 ? Nd4j.scalar(DataType.FLOAT, data[0])
+                    : Nd4j.create(data, h.fortranOrder() ? reversed(shape) : shape, DataType.FLOAT);
+        }
+        if (h.fortranOrder() && shape.length > 1) {
+            // Fortran data of shape s == C data of shape reverse(s), transposed
+            int[] axes = new int[shape.length];
+            for (int i = 0; i < axes.length; i++) {
+                axes[i] = axes.length - 1 - i;
+            }
+            flat = flat.permute(axes).dup('c');
+        }
+        return flat;
     }
 
     private static void readData(FileChannel ch, long offset, NpyDtype dt, int n, Path file,
