@@ -37,8 +37,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <h2>Special targets</h2>
  * A target that exists and is not a regular file (a character device such as {@code /dev/null} or
- * {@code /dev/full}, a FIFO, a socket), and any path under {@code /dev/} or {@code /proc/}, is
- * written in place, sequentially, and never renamed over or created; errors (such as
+ * {@code /dev/full}, a FIFO, a socket), and {@code /dev/stdout}, {@code /dev/fd/N} or any path
+ * under {@code /proc/}, is written in place, sequentially, and never renamed over or created; errors (such as
  * {@code /dev/full}'s "No space left on device") are reported naming the file.
  *
  * <h2>Cleanup</h2>
@@ -196,16 +196,17 @@ public final class AtomicFiles {
 
     /**
      * True for a target written in place: it exists and is not a regular file or directory
-     * (device, FIFO, socket; symlinks followed), or it lies under {@code /dev/} or {@code /proc/}.
+     * (device, FIFO, socket; symlinks followed), or it is {@code /dev/stdout}, {@code /dev/fd/N} or
+     * lies under {@code /proc/}.
      */
     public static boolean isSpecial(Path target) {
         String abs = target.toAbsolutePath().normalize().toString();
-        if (abs.startsWith("/dev/") || abs.startsWith("/proc/")) {
+        if (abs.startsWith("/proc/") || abs.startsWith("/dev/fd/") || abs.matches("/dev/std(in|out|err)")) {
             return true;
         }
         try {
             BasicFileAttributes a = Files.readAttributes(target, BasicFileAttributes.class);
-            return a.isOther();
+            return a.isOther() || target.toRealPath().toString().startsWith("/proc/");
         } catch (IOException e) {
             return false;
         }
