@@ -32,7 +32,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * returns, the file holds the complete new content and survives a power loss on file systems that
  * honour {@code fsync} (ext4, xfs, btrfs); a crash before leaves the previous file (or none) plus at
  * most a hidden {@code .partial}. Two processes writing the same target each use their own
- * temporary; the target then holds one complete result (the last renamed). A target that is a
+ * temporary; the target then holds one complete result (the last renamed). The fsync costs about
+ * 0.35 s per 260 MB on the project's machine (provisional); {@code -Dcurvlab.fsync=false} skips it
+ * where power-loss durability is not needed (atomicity is kept). A target that is a
  * symlink is written through: the file it points to is replaced, the link stays.
  *
  * <h2>Special targets</h2>
@@ -165,8 +167,10 @@ public final class AtomicFiles {
                 return;
             }
             Path real = resolve(target);
-            try (FileChannel ch = FileChannel.open(temporary, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-                ch.force(true);
+            if (durable()) {
+                try (FileChannel ch = FileChannel.open(temporary, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+                    ch.force(true);
+                }
             }
             try {
                 Files.move(temporary, real, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -174,7 +178,9 @@ public final class AtomicFiles {
                 Files.move(temporary, real, StandardCopyOption.REPLACE_EXISTING);
             }
             LIVE.remove(temporary);
-            forceDirectory(real.getParent());
+            if (durable()) {
+                forceDirectory(real.getParent());
+            }
         } catch (IOException e) {
             throw failure(target, e);
         }
@@ -242,6 +248,15 @@ public final class AtomicFiles {
             return abs;
         }
         return Files.exists(dir) ? dir.toRealPath().resolve(abs.getFileName()) : abs;
+    }
+
+    /**
+     * Whether commits force data and directory to disk: true unless the system property
+     * {@code curvlab.fsync} is {@code false} (then a result is still complete or absent after a
+     * crash of curvlab, but not necessarily after a power loss; saves about 0.35 s per 260 MB here).
+     */
+    public static boolean durable() {
+        return !"false".equalsIgnoreCase(System.getProperty("curvlab.fsync"));
     }
 
     /** Temporaries registered now (tests). */
