@@ -164,6 +164,8 @@ class CurvlabCliHostileInputsTest {
                 new Case("negative units", 1, "m.json", e -> e.with("gradient", "--model", e.text("m.json",
                         "{\"input\": 3, \"layers\": [{\"type\": \"dense\", \"units\": -3, \"activation\": \"tanh\"}], \"loss\": \"mse\"}"))),
                 new Case("no layers", 1, "m.json", e -> e.with("gradient", "--model", e.text("m.json", "{\"input\": 3, \"layers\": [], \"loss\": \"mse\"}"))),
+                new Case("a 17 MB model file", 1, "at most 16 MB", e -> e.with("gradient", "--model", e.text("m.json",
+                        "{\"input\": 3, \"layers\": [], \"loss\": \"mse\"}" + " ".repeat(17 << 20)))),
                 new Case("binary garbage", 1, "m.json", e -> e.with("gradient", "--model", e.bytes("m.json",
                         new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, (byte) 0xc3, 0x28}))),
                 new Case("a 4 MB string value", 1, "m.json", e -> e.with("gradient", "--model", e.text("m.json",

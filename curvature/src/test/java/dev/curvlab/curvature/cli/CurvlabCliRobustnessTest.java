@@ -349,6 +349,9 @@ class CurvlabCliRobustnessTest {
         args[2] = big.toString();
         CliFixture.Run r = refused(1, "params.npy", args);
         assertTrue(r.err().contains("characters left out"), r::toString);
+        // a model file past 16 MB is refused before parsing (1.1M layers took 20 s and 1 GB to parse)
+        Files.writeString(big, " ".repeat(17 << 20), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+        refused(1, "at most 16 MB", args);
     }
 
     // ---- row 14: option ranges --------------------------------------------------------------------------
