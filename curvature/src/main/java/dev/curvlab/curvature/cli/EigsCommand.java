@@ -68,7 +68,7 @@ final class EigsCommand extends CurvlabSubcommand {
         if (k > n) {
             throw usage("--k " + k + " is out of range: model " + p.model().describe() + " has N = " + n + " parameters, so k must be in 1.." + n);
         }
-        HessianOperator op = new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize());
+        HessianOperator op = targets.configure(new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize()));
         long t0 = System.nanoTime();
         try (CliProgress progress = progress("iterations")) {
             EigenResult result = Lanczos.extremal(op, k, which, new LanczosOptions(tol, maxIterations, seed, progress));

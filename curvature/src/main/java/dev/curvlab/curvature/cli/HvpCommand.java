@@ -46,7 +46,7 @@ final class HvpCommand extends CurvlabSubcommand {
         if (bad >= 0) {
             throw new BadInputException(v + ": element " + bad + " is " + vs.data().getDouble(bad) + " (directions must be finite)");
         }
-        HessianOperator op = new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize());
+        HessianOperator op = targets.configure(new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize()));
         long t0 = System.nanoTime();
         INDArray hv = vector ? op.matvec(vs) : op.matmat(vs);
         double seconds = (System.nanoTime() - t0) / 1e9;

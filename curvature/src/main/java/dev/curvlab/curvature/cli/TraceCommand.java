@@ -55,7 +55,7 @@ final class TraceCommand extends CurvlabSubcommand {
     protected void run() throws Exception {
         Problem p = Problem.load(model, targets);
         long n = p.parameterCount();
-        HessianOperator op = new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize());
+        HessianOperator op = targets.configure(new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize()));
         long t0 = System.nanoTime();
         if (exact) {
             FullHessian.Result r;
