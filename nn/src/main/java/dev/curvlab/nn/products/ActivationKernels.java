@@ -9,9 +9,9 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * An activation and its first two derivatives over a whole pre-activation matrix z, written into
  * preallocated matrices: {@code h = s(z)}, {@code d1 = s'(z)}, {@code d2 = s''(z)} (d2 may be null
- * when not needed). The transcendental part that ND4J vectorises (tanh, sigmoid, erf) is one ND4J
- * call over the whole matrix, the same kernel the generic engine uses; everything else is one Java
- * loop. Formulas (with {@code t = tanh z}, {@code p = sigmoid z}, {@code P, q} the normal cdf and pdf):
+ * when not needed). The transcendental part (tanh, sigmoid, erf) is one ND4J call over the whole
+ * matrix (the generic engine's kernel), or for small matrices tanh and sigmoid from {@code Math.exp}
+ * in Java; everything else is one Java loop. Formulas (with {@code t = tanh z}, {@code p = sigmoid z}, {@code P, q} the normal cdf and pdf):
  * <pre>
  *   tanh      s' = 1 - t^2              s'' = -2 t (1 - t^2)
  *   sigmoid   s' = p (1 - p)            s'' = p (1 - p)(1 - 2p)
@@ -26,14 +26,42 @@ final class ActivationKernels {
     private static final double INV_SQRT2 = 1.0 / Math.sqrt(2.0);
     private static final double INV_SQRT_2PI = 1.0 / Math.sqrt(2 * Math.PI);
 
+    /** Matrices of at most this many elements take tanh and sigmoid in Java (below it one ND4J call costs more than the loop). */
+    static final int JAVA_MAX_ELEMENTS = 4096;
+
     private ActivationKernels() {
+    }
+
+    /** {@code tanh x = sign(x) (1 - e) / (1 + e)}, {@code e = exp(-2|x|)}: absolute error ~2 ulp of 1. */
+    static double tanh(double x) {
+        double e = Math.exp(-2 * Math.abs(x));
+        double t = (1 - e) / (1 + e);
+        return x < 0 ? -t : t;
+    }
+
+    static double sigmoid(double x) {
+        return 1 / (1 + Math.exp(-x));
+    }
+
+    /** h = tanh(z) or sigmoid(z): in Java for small matrices, else one ND4J op. */
+    private static void squash(boolean tanh, Matrix z, Matrix h, int len) {
+        if (len <= JAVA_MAX_ELEMENTS) {
+            for (int i = 0; i < len; i++) {
+                double x = z.get(i);
+                h.set(i, tanh ? tanh(x) : sigmoid(x));
+            }
+        } else if (tanh) {
+            Nd4j.exec(new Tanh(z.array, h.array));
+        } else {
+            Nd4j.exec(new Sigmoid(z.array, h.array));
+        }
     }
 
     static void apply(Activation act, Matrix z, Matrix h, Matrix d1, Matrix d2) {
         int len = z.rows * z.cols;
         switch (act) {
             case TANH -> {
-                Nd4j.exec(new Tanh(z.array, h.array));
+                squash(true, z, h, len);
                 for (int i = 0; i < len; i++) {
                     double t = h.get(i);
                     double s1 = 1 - t * t;
@@ -44,7 +72,7 @@ final class ActivationKernels {
                 }
             }
             case SIGMOID -> {
-                Nd4j.exec(new Sigmoid(z.array, h.array));
+                squash(false, z, h, len);
                 for (int i = 0; i < len; i++) {
                     double p = h.get(i);
                     double s1 = p * (1 - p);
@@ -55,7 +83,7 @@ final class ActivationKernels {
                 }
             }
             case SILU -> {
-                Nd4j.exec(new Sigmoid(z.array, h.array));
+                squash(false, z, h, len);
                 for (int i = 0; i < len; i++) {
                     double x = z.get(i);
                     double p = h.get(i);

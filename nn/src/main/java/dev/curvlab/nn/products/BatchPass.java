@@ -21,6 +21,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class BatchPass implements AutoCloseable {
     final LayerShapes shapes;
+    private final Gemm gemm = new Gemm();
     final int batch;
     final Matrix params;
     final Matrix[] wb;
@@ -51,7 +52,7 @@ final class BatchPass implements AutoCloseable {
         this.batch = batch;
         int layers = shapes.layers();
         params = Matrix.zeros(1, shapes.parameters());
-        grad = Matrix.zeros(1, shapes.parameters());
+        grad = Matrix.vector(shapes.parameters());
         wb = new Matrix[layers];
         w = new Matrix[layers];
         gradWb = new Matrix[layers];
@@ -132,7 +133,7 @@ final class BatchPass implements AutoCloseable {
         }
         int layers = shapes.layers();
         for (int l = 0; l < layers; l++) {
-            Gemm.product(a[l], false, wb[l], false, z[l], 0.0);
+            gemm.product(a[l], false, wb[l], false, z[l], 0.0);
             ActivationKernels.apply(shapes.activation(l), z[l], h[l], d1[l], second ? d2[l] : null);
             int out = shapes.out(l);
             if (l + 1 < layers) {
@@ -166,10 +167,10 @@ final class BatchPass implements AutoCloseable {
                 dz[l].set(i, dA[l].get(i) * d1[l].get(i));
             }
             if (withGradient) {
-                Gemm.product(a[l], true, dz[l], false, gradWb[l], 0.0);
+                gemm.product(a[l], true, dz[l], false, gradWb[l], 0.0);
             }
             if (l > 0) {
-                Gemm.product(dz[l], false, w[l], true, dA[l - 1], 0.0);
+                gemm.product(dz[l], false, w[l], true, dA[l - 1], 0.0);
             }
         }
         backward = true;

@@ -22,6 +22,7 @@ import dev.curvlab.core.kernels.RawAccess;
  */
 final class DirectionPass implements AutoCloseable {
     private final LayerShapes shapes;
+    private final Gemm gemm = new Gemm();
     final int batch;
     final int k;
     private final Matrix[] p;
@@ -93,9 +94,9 @@ final class DirectionPass implements AutoCloseable {
         for (int l = 0; l < layers; l++) {
             int in = shapes.in(l);
             int out = shapes.out(l);
-            Gemm.product(base.a[l], false, p[l], false, rz[l], 0.0);
+            gemm.product(base.a[l], false, p[l], false, rz[l], 0.0);
             if (l > 0) {
-                Gemm.product(ra[l].as(batch * k, in), false, base.w[l], false, rz[l].as(batch * k, out), 1.0);
+                gemm.product(ra[l].as(batch * k, in), false, base.w[l], false, rz[l].as(batch * k, out), 1.0);
             }
             scaleByRows(rz[l], base.d1[l], out, l + 1 < layers ? ra[l + 1] : null, rf);
         }
@@ -120,16 +121,16 @@ final class DirectionPass implements AutoCloseable {
                     }
                 }
             }
-            Gemm.product(base.a[l], true, rdz[l], false, t2[l], 0.0);
+            gemm.product(base.a[l], true, rdz[l], false, t2[l], 0.0);
             boolean cross = exact && l > 0;
             if (cross) {
-                Gemm.product(ra[l], true, base.dz[l], false, t1[l], 0.0);
+                gemm.product(ra[l], true, base.dz[l], false, t1[l], 0.0);
             }
             writeBlock(l, result, j0, cross);
             if (l > 0) {
-                Gemm.product(rdz[l].as(batch * k, out), false, base.w[l], true, rdA[l - 1].as(batch * k, in), 0.0);
+                gemm.product(rdz[l].as(batch * k, out), false, base.w[l], true, rdA[l - 1].as(batch * k, in), 0.0);
                 if (exact) {
-                    Gemm.product(base.dz[l], false, vw[l], true, rdA[l - 1], 1.0);
+                    gemm.product(base.dz[l], false, vw[l], true, rdA[l - 1], 1.0);
                 }
             }
         }
@@ -141,7 +142,7 @@ final class DirectionPass implements AutoCloseable {
         double[] u = new double[batch * k];
         for (int l = 0; l < layers; l++) {
             int out = shapes.out(l);
-            Gemm.product(base.a[l], false, p[l], false, rz[l], 0.0);
+            gemm.product(base.a[l], false, p[l], false, rz[l], 0.0);
             for (int b = 0; b < batch; b++) {
                 for (int j = 0; j < k; j++) {
                     double s = 0;
@@ -162,7 +163,7 @@ final class DirectionPass implements AutoCloseable {
                     }
                 }
             }
-            Gemm.product(base.a[l], true, rdz[l], false, t2[l], 0.0);
+            gemm.product(base.a[l], true, rdz[l], false, t2[l], 0.0);
             writeBlock(l, result, j0, false);
         }
     }

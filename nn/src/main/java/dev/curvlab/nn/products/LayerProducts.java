@@ -98,7 +98,7 @@ public final class LayerProducts {
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         pass.backward(true);
-        return new Gradient(pass.value, pass.grad.array.reshape(shapes.parameters()).dup());
+        return new Gradient(pass.value, pass.grad.array.dup());
     }
 
     /** {@code H V} for directions {@code vt: [k, N]}, returned {@code [k, N]}. */
