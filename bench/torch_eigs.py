@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-torch.set_num_threads(2)
+torch.set_num_threads(int(__import__("os").environ.get("TORCH_THREADS", "2")))
 DT = torch.float64
 ACT = {"tanh": torch.tanh, "identity": lambda z: z, "relu": torch.relu, "sigmoid": torch.sigmoid}
 

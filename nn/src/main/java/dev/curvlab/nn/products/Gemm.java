@@ -11,7 +11,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class Gemm {
     /** Products of at most this many multiply-adds run in Java (crossover measured with ProductsRatios on the 2-core machine). */
-    static final long JAVA_MAX_MADDS = 1L << 16;
+    static final long JAVA_MAX_MADDS = 1L << 15;
 
     private double[] sa = new double[0];
     private double[] sb = new double[0];
