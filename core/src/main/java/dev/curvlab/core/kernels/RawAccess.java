@@ -24,6 +24,12 @@ public final class RawAccess {
         return new DoublePointer(a.data().addressPointer());
     }
 
+    /** True for a C-order float64 array that starts at its buffer (what this class accepts). */
+    public static boolean isWholeDouble(INDArray a) {
+        return a.dataType() == DataType.DOUBLE && a.ordering() == 'c' && a.offset() == 0 && a.data().length() >= a.length()
+                && a.elementWiseStride() == 1;
+    }
+
     /** Copies {@code len} elements starting at {@code flat} into {@code dst[off..]}. */
     public static void read(INDArray a, long flat, double[] dst, int off, int len) {
         check(a, flat, len);

@@ -49,7 +49,7 @@ abstract class DenseMatrixCommand extends CurvlabSubcommand {
     @Override
     protected void run() throws Exception {
         Problem p = Problem.load(model, targets);
-        CurvatureOperator op = operator(p);
+        CurvatureOperator op = targets.configure(operator(p));
         FullHessian.Result r = compute(op, out);
         report(op.size(), r, out);
     }

@@ -80,7 +80,7 @@ final class EigsCommand extends CurvlabSubcommand {
         ResourcePreflight.require(String.format(Locale.ROOT, "eigs --k %d (a Lanczos basis of %d vectors of N = %d)", k, m, n),
                 8.0 * n * (m + 4) + 8.0 * 3 * m * m + ResourcePreflight.perColumn(p), memory.budget(), "lower --k (or --max-iter)");
         requireSpace(out, 8.0 * k + 128);
-        HessianOperator op = new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize());
+        HessianOperator op = targets.configure(new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize()));
         long t0 = System.nanoTime();
         try (CliProgress progress = progress("iterations")) {
             EigenResult result = Lanczos.extremal(op, k, which, new LanczosOptions(tol, maxIterations, seed, progress));

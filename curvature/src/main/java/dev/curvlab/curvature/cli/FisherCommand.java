@@ -65,7 +65,7 @@ final class FisherCommand extends DenseMatrixCommand {
         // F must be inverted before anything is written: keep it in memory, write both files at the end.
         Problem p = Problem.load(model, targets);
         preflightStandardErrors(p);
-        CurvatureOperator op = operator(p);
+        CurvatureOperator op = targets.configure(operator(p));
         FullHessian.Result r = compute(op, null);
         INDArray f = r.matrix();
         FisherInference.Covariance cov;

@@ -1,6 +1,8 @@
 package dev.curvlab.curvature.cli;
 
 import dev.curvlab.nn.ModelObjective;
+import dev.curvlab.nn.products.LayerProducts;
+import dev.curvlab.nn.products.ProductEngine;
 import dev.curvlab.nn.data.Dataset;
 import dev.curvlab.nn.loss.Reduction;
 import java.nio.file.Path;
@@ -38,7 +40,7 @@ final class GradientCommand extends CurvlabSubcommand {
                 + " rows", ResourcePreflight.gradient(p), memory.budget(), "lower --batch-size");
         requireSpace(out, 8.0 * p.parameterCount() + 128);
         double[] loss = new double[1];
-        INDArray g = meanLossGradient(p, loss);
+        INDArray g = meanLossGradient(p, targets.engine, loss);
         if (out != null) {
             write(out, g);
         }
@@ -53,12 +55,23 @@ final class GradientCommand extends CurvlabSubcommand {
      * The gradient of the mean loss, batch by batch when --batch-size is set (sum of the batches'
      * summed-loss gradients over the mean normaliser); {@code loss[0]} receives the mean loss.
      */
-    static INDArray meanLossGradient(Problem p, double[] loss) {
+    static INDArray meanLossGradient(Problem p, ProductEngine engine, double[] loss) {
+        LayerProducts layers;
+        try {
+            layers = engine.select(p.model(), p.loss());
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage(), e);
+        }
         Dataset d = p.data();
         int n = d.n();
         int b = p.batchSize() <= 0 || p.batchSize() >= n ? n : p.batchSize();
         if (b == n) {
             ModelObjective f = new ModelObjective(p.model(), p.loss(), d, Reduction.MEAN);
+            if (layers != null) {
+                LayerProducts.Gradient g = layers.gradient(f, p.theta());
+                loss[0] = g.value();
+                return g.gradient();
+            }
             loss[0] = f.value(p.theta());
             return f.gradient(p.theta());
         }
@@ -71,8 +84,9 @@ final class GradientCommand extends CurvlabSubcommand {
             INDArray yb = (d.y().rank() == 1 ? d.y().get(NDArrayIndex.interval(start, end))
                     : d.y().get(NDArrayIndex.interval(start, end), NDArrayIndex.all())).dup('c');
             ModelObjective f = new ModelObjective(p.model(), p.loss(), xb, yb, Reduction.SUM);
-            sum += f.value(p.theta());
-            INDArray gb = f.gradient(p.theta());
+            LayerProducts.Gradient vg = layers != null ? layers.gradient(f, p.theta()) : null;
+            sum += vg != null ? vg.value() : f.value(p.theta());
+            INDArray gb = vg != null ? vg.gradient() : f.gradient(p.theta());
             g = g == null ? gb.dup() : g.addi(gb);
         }
         loss[0] = sum * scale;

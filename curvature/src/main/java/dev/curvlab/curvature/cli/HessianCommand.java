@@ -60,7 +60,7 @@ final class HessianCommand extends DenseMatrixCommand {
         ParamLayout layout = p.model().layout();
         long start = layout.block(2 * layer).offset();
         long end = layout.block(2 * layer + 1).end();
-        CurvatureOperator op = operator(p);
+        CurvatureOperator op = targets.configure(operator(p));
         if (dense.method == HessianMethod.AUTO || dense.method == HessianMethod.STRUCTURED) {
             structuredBlock(op, start, end);
         } else {

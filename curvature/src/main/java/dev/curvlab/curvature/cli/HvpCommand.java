@@ -54,7 +54,7 @@ final class HvpCommand extends CurvlabSubcommand {
                 8.0 * n * k * 2 + k * ResourcePreflight.perColumn(p), memory.budget(),
                 "split --v into blocks of fewer columns, or lower --batch-size");
         requireSpace(out, 8.0 * n * k + 128);
-        HessianOperator op = new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize());
+        HessianOperator op = targets.configure(new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize()));
         long t0 = System.nanoTime();
         INDArray hv = vector ? op.matvec(vs) : op.matmat(vs);
         double seconds = (System.nanoTime() - t0) / 1e9;

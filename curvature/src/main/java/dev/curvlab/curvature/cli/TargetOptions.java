@@ -1,5 +1,7 @@
 package dev.curvlab.curvature.cli;
 
+import dev.curvlab.curvature.operator.CurvatureOperator;
+import dev.curvlab.nn.products.ProductEngine;
 import java.nio.file.Path;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
@@ -16,6 +18,32 @@ final class TargetOptions {
 
     @Option(names = "--batch-size", order = 6, paramLabel = "B", converter = BatchSize.class, description = "samples per batch inside products (memory scales with it); 0 = all (default: ${DEFAULT-VALUE})")
     int batchSize;
+
+    @Option(names = "--engine", order = 7, paramLabel = "E", defaultValue = "auto", converter = EngineConverter.class,
+            description = "engine of gradients and products: layers (dense networks with a built-in loss), generic (any), auto (default: ${DEFAULT-VALUE})")
+    ProductEngine engine;
+
+    /** The operator on the chosen engine; {@code --engine layers} for a model or loss it cannot do is bad input, before any work. */
+    <T extends CurvatureOperator> T configure(T op) {
+        try {
+            op.useEngine(engine);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage(), e);
+        }
+        return op;
+    }
+
+    /** auto, layers or generic. */
+    static final class EngineConverter implements ITypeConverter<ProductEngine> {
+        @Override
+        public ProductEngine convert(String value) {
+            try {
+                return ProductEngine.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException("'" + value + "' is not one of auto, layers, generic");
+            }
+        }
+    }
 
     /** A non-negative integer. */
     static final class BatchSize implements ITypeConverter<Integer> {

@@ -67,7 +67,7 @@ final class TraceCommand extends CurvlabSubcommand {
                     8.0 * n * columns * 4 + columns * ResourcePreflight.perColumn(p), maxMemory != null ? maxMemory : MemoryBudget.defaultBudget(),
                     "lower --samples or --batch-size");
         }
-        HessianOperator op = new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize());
+        HessianOperator op = targets.configure(new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize()));
         long t0 = System.nanoTime();
         if (exact) {
             FullHessian.Result r;

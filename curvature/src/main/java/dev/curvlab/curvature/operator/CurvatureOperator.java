@@ -7,6 +7,8 @@ import dev.curvlab.nn.data.Dataset;
 import dev.curvlab.nn.loss.Loss;
 import dev.curvlab.nn.loss.Reduction;
 import dev.curvlab.nn.model.Sequential;
+import dev.curvlab.nn.products.LayerProducts;
+import dev.curvlab.nn.products.ProductEngine;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -30,6 +32,7 @@ public abstract class CurvatureOperator extends LinearOperator {
     protected final long samples;
     private final Reduction reduction;
     private final List<ModelObjective> batches;
+    private LayerProducts layers;
 
     /**
      * @param batchSize samples per batch (memory scales with it); 0 for the whole data set in one batch
@@ -53,6 +56,25 @@ public abstract class CurvatureOperator extends LinearOperator {
             list.add(new ModelObjective(model, loss, xb.dup('c'), yb.dup('c'), reduction));
         }
         this.batches = Collections.unmodifiableList(list);
+        this.layers = ProductEngine.AUTO.select(model, loss);
+    }
+
+    /**
+     * Chooses the engine of the batch products: {@link ProductEngine#AUTO} (the default) uses the
+     * layer engine ({@link LayerProducts}) for dense chains with a built-in loss and the generic
+     * engine otherwise; {@link ProductEngine#LAYERS} refuses a model or loss it cannot do.
+     */
+    public CurvatureOperator useEngine(ProductEngine engine) {
+        this.layers = engine.select(model, loss);
+        return this;
+    }
+
+    /**
+     * The same product as {@link #batchProduct} by the layer engine, {@code [k, N]} for {@code vt: [k, N]},
+     * or null where this operator has none (the generic engine then computes it).
+     */
+    protected INDArray layerProduct(LayerProducts engine, ModelObjective batch, INDArray vt) {
+        return null;
     }
 
     @Override
@@ -73,7 +95,8 @@ public abstract class CurvatureOperator extends LinearOperator {
         Tensor vtt = Tensor.of(vt);
         INDArray acc = null;
         for (ModelObjective b : batches) {
-            INDArray part = ArrayScope.run(() -> batchProduct(b, th, vtt)).array();
+            INDArray fast = layers == null ? null : layerProduct(layers, b, vt);
+            INDArray part = fast != null ? fast : ArrayScope.run(() -> batchProduct(b, th, vtt)).array();
             if (acc == null) {
                 acc = part.dup('c');
             } else {

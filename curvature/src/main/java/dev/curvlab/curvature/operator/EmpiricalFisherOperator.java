@@ -7,6 +7,7 @@ import dev.curvlab.nn.data.Dataset;
 import dev.curvlab.nn.loss.Loss;
 import dev.curvlab.nn.loss.Reduction;
 import dev.curvlab.nn.model.Sequential;
+import dev.curvlab.nn.products.LayerProducts;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -27,6 +28,11 @@ public final class EmpiricalFisherOperator extends CurvatureOperator {
     @Override
     protected double scale() {
         return meanScale();
+    }
+
+    @Override
+    protected INDArray layerProduct(LayerProducts engine, ModelObjective batch, INDArray vt) {
+        return engine.empiricalFisherProduct(batch, theta, vt);
     }
 
     @Override

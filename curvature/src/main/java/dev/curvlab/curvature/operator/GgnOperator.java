@@ -8,6 +8,7 @@ import dev.curvlab.nn.data.Dataset;
 import dev.curvlab.nn.loss.Loss;
 import dev.curvlab.nn.loss.Reduction;
 import dev.curvlab.nn.model.Sequential;
+import dev.curvlab.nn.products.LayerProducts;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -25,6 +26,11 @@ public final class GgnOperator extends CurvatureOperator {
     @Override
     protected double scale() {
         return meanScale();
+    }
+
+    @Override
+    protected INDArray layerProduct(LayerProducts engine, ModelObjective batch, INDArray vt) {
+        return engine.ggnProduct(batch, theta, vt);
     }
 
     @Override

@@ -8,6 +8,7 @@ import dev.curvlab.nn.data.Dataset;
 import dev.curvlab.nn.loss.Loss;
 import dev.curvlab.nn.loss.Reduction;
 import dev.curvlab.nn.model.Sequential;
+import dev.curvlab.nn.products.LayerProducts;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -24,6 +25,11 @@ public final class ObservedFisherOperator extends CurvatureOperator {
     @Override
     protected double scale() {
         return 1.0;
+    }
+
+    @Override
+    protected INDArray layerProduct(LayerProducts engine, ModelObjective batch, INDArray vt) {
+        return engine.hessianProduct(batch, theta, vt);
     }
 
     @Override

@@ -68,6 +68,27 @@ class CurvlabCliTest {
         assertClose("batched gradient", NpyFile.read(batched), obj.gradient(f.theta()), TOL);
     }
 
+    @Test
+    void engineOptionChoosesTheEngineAndBothAgree() throws Exception {
+        CliFixture f = CliFixture.ce(dir);
+        INDArray[] grads = new INDArray[2];
+        INDArray[] eigs = new INDArray[2];
+        String[] engines = {"layers", "generic"};
+        for (int e = 0; e < 2; e++) {
+            Path g = f.file("g-" + engines[e] + ".npy");
+            Path ev = f.file("e-" + engines[e] + ".npy");
+            ok(f.args("gradient", "--out", g, "--engine", engines[e]));
+            ok(f.args("eigs", "--k", 2, "--out", ev, "--engine", engines[e], "--batch-size", 5));
+            grads[e] = NpyFile.read(g);
+            eigs[e] = NpyFile.read(ev);
+        }
+        assertClose("gradient, layers vs generic engine", grads[0], grads[1], 1e-12);
+        assertClose("top eigenvalues, layers vs generic engine", eigs[0], eigs[1], 1e-9);
+        CliFixture.Run bad = CliFixture.run(f.args("trace", "--engine", "fast"));
+        assertEquals(2, bad.code(), bad::toString);
+        assertTrue(bad.err().contains("auto, layers, generic"), bad::toString);
+    }
+
     /** The real entry point in its own JVM: background ND4J warm-up, logging set up in code, exit code, output file. */
     @Test
     void mainRunsAsAProcess() throws Exception {

@@ -1,5 +1,6 @@
 package dev.curvlab.nn.train;
 
+import dev.curvlab.core.kernels.RawAccess;
 import java.util.Locale;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -68,6 +69,10 @@ public final class Adam implements Optimizer {
             scratch = Nd4j.zeros(theta.dataType(), theta.shape());
         }
         steps++;
+        if (RawAccess.isWholeDouble(theta) && RawAccess.isWholeDouble(grad)) {
+            javaStep(theta, grad);
+            return theta;
+        }
         INDArray g = scratch.assign(grad);
         if (weightDecay > 0) {
             Sgd.axpy(weightDecay, theta, g);
@@ -82,6 +87,31 @@ public final class Adam implements Optimizer {
         INDArray denom = Transforms.sqrt(scratch.assign(v).divi(bc2), false).addi(eps);
         Sgd.axpy(-lr / bc1, denom.rdivi(m), theta);
         return theta;
+    }
+
+    /**
+     * The same update as one Java loop over the elements (whole float64 arrays): on small models the
+     * dozen ND4J calls of the array form cost more than the arithmetic (~1 ms per step on Iris).
+     */
+    private void javaStep(INDArray theta, INDArray grad) {
+        RawAccess.Elements t = RawAccess.elements(theta);
+        RawAccess.Elements gr = RawAccess.elements(grad);
+        RawAccess.Elements me = RawAccess.elements(m);
+        RawAccess.Elements ve = RawAccess.elements(v);
+        double bc1 = 1 - Math.pow(beta1, steps);
+        double bc2 = 1 - Math.pow(beta2, steps);
+        double step = -lr / bc1;
+        for (long i = 0, n = theta.length(); i < n; i++) {
+            double g = gr.get(i);
+            if (weightDecay > 0) {
+                g += weightDecay * t.get(i);
+            }
+            double mi = beta1 * me.get(i) + (1 - beta1) * g;
+            double vi = beta2 * ve.get(i) + (1 - beta2) * (g * g);
+            me.set(i, mi);
+            ve.set(i, vi);
+            t.set(i, t.get(i) + step * (mi / (Math.sqrt(vi / bc2) + eps)));
+        }
     }
 
     @Override

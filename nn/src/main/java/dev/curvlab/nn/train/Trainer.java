@@ -8,6 +8,8 @@ import dev.curvlab.nn.data.Dataset;
 import dev.curvlab.nn.loss.Loss;
 import dev.curvlab.nn.loss.Reduction;
 import dev.curvlab.nn.model.Sequential;
+import dev.curvlab.nn.products.LayerProducts;
+import dev.curvlab.nn.products.ProductEngine;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
@@ -46,6 +48,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class Trainer {
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+    private final ProductEngine engine;
+
+    /** A trainer whose gradients come from the layer engine where it applies ({@link ProductEngine#AUTO}). */
+    public Trainer() {
+        this(ProductEngine.AUTO);
+    }
+
+    /** A trainer whose gradients come from the given engine. */
+    public Trainer(ProductEngine engine) {
+        this.engine = Objects.requireNonNull(engine, "engine");
+    }
 
     /** Loss and gradient of one evaluation. */
     private record Eval(double loss, INDArray grad) {
@@ -74,6 +87,7 @@ public final class Trainer {
         model.validate(initialTheta.shape(), data.x().shape());
         INDArray theta = initialTheta.castTo(DataType.DOUBLE).dup('c');
         Batches batches = new Batches(model, loss, data);
+        LayerProducts layers = engine.select(model, loss);
         int n = data.n();
         int batch = cfg.fullBatch(n) ? n : cfg.batchSize();
         ModelObjective full = batch == n ? batches.all() : null;
@@ -102,7 +116,7 @@ public final class Trainer {
                 int rows = Math.min(batch, n - start);
                 try (ArrayScope scope = ArrayScope.open()) {
                     ModelObjective obj = full != null ? full : batches.of(Arrays.copyOfRange(perm, start, start + rows));
-                    Eval ev = evaluate(obj, theta);
+                    Eval ev = evaluate(layers, obj, theta);
                     if (!Double.isFinite(ev.loss)) {
                         throw new IllegalStateException(String.format(Locale.ROOT, "training diverged: the %s loss is %s at"
                                 + " epoch %d, step %d; try a smaller learning rate than %g (%s)", loss.name(), ev.loss, e,
@@ -144,7 +158,7 @@ public final class Trainer {
                 LOG.info(progress(e, cfg.epochs(), epochLoss, gradNorm, steps, System.nanoTime() - t0));
             }
         }
-        Eval fin = evaluateAll(batches, full, theta, batch);
+        Eval fin = evaluateAll(layers, batches, full, theta, batch);
         Duration wall = Duration.ofNanos(System.nanoTime() - t0);
         if (cfg.logEvery() > 0 && LOG.isInfoEnabled()) {
             LOG.info(String.format(Locale.ROOT, "stopped after %d epochs (%d steps, %s): %s; final loss %.6g  |grad| %s",
@@ -154,8 +168,12 @@ public final class Trainer {
                 epochs, steps, reason, wall);
     }
 
-    /** Value and gradient in one reverse pass; intermediates are released, the gradient kept. */
-    private static Eval evaluate(ModelObjective obj, INDArray theta) {
+    /** Value and gradient in one reverse pass (by the layer engine when given); intermediates are released, the gradient kept. */
+    private static Eval evaluate(LayerProducts layers, ModelObjective obj, INDArray theta) {
+        if (layers != null) {
+            LayerProducts.Gradient g = layers.gradient(obj, theta);
+            return new Eval(g.value(), g.gradient());
+        }
         try (ArrayScope scope = ArrayScope.open()) {
             Autodiff.ValueAndGrad vg = Autodiff.valueAndGrad(obj, Tensor.of(theta));
             INDArray g = vg.grad().array();
@@ -165,9 +183,9 @@ public final class Trainer {
     }
 
     /** Exact mean loss and gradient on all rows, in chunks of at most {@code chunk} rows. */
-    private static Eval evaluateAll(Batches batches, ModelObjective full, INDArray theta, int chunk) {
+    private static Eval evaluateAll(LayerProducts layers, Batches batches, ModelObjective full, INDArray theta, int chunk) {
         if (full != null) {
-            return evaluate(full, theta);
+            return evaluate(layers, full, theta);
         }
         int n = batches.n;
         INDArray g = Nd4j.zeros(DataType.DOUBLE, theta.length());
@@ -178,7 +196,7 @@ public final class Trainer {
             int s = start;
             Arrays.setAll(idx, i -> s + i);
             try (ArrayScope scope = ArrayScope.open()) {
-                Eval ev = evaluate(batches.of(idx), theta);
+                Eval ev = evaluate(layers, batches.of(idx), theta);
                 loss += ev.loss * rows / n;
                 Sgd.axpy((double) rows / n, ev.grad, g);
             }

@@ -217,4 +217,20 @@ class TrainerTest {
         assertEquals("1h02m", Trainer.duration(3720));
         assertEquals("3.0e5", Trainer.sci(3e5));
     }
+
+    @Test
+    void layerEngineTrainsLikeTheGenericEngine() {
+        Dataset iris = Standardizer.fit(Datasets.iris()).transform(Datasets.iris());
+        Sequential m = Sequential.mlp(new int[] {4, 8, 3}, Activation.TANH);
+        // 150 rows in batches of 32: four full batches and one of 22 each epoch
+        TrainingConfig cfg = TrainingConfig.builder().epochs(5).batchSize(32).seed(3).optimizer(new Adam(0.01)).logEvery(0).build();
+        TrainingResult layers = new Trainer(dev.curvlab.nn.products.ProductEngine.LAYERS).train(m, Losses.CROSS_ENTROPY, iris,
+                m.initialParameters(1), cfg);
+        TrainingResult generic = new Trainer(dev.curvlab.nn.products.ProductEngine.GENERIC).train(m, Losses.CROSS_ENTROPY, iris,
+                m.initialParameters(1), cfg);
+        double scale = generic.theta().amaxNumber().doubleValue();
+        assertTrue(layers.theta().sub(generic.theta()).amaxNumber().doubleValue() <= 1e-10 * scale, "parameters after 25 steps");
+        assertEquals(generic.finalLoss(), layers.finalLoss(), 1e-12);
+        assertArrayEquals(generic.lossHistory(), layers.lossHistory(), 1e-12);
+    }
 }

@@ -1,0 +1,195 @@
+package dev.curvlab.nn.products;
+
+import dev.curvlab.core.kernels.RawAccess;
+import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The workspace of one batch size B: the forward pass with its cached activations and the backward
+ * pass, on buffers allocated once. For layer l ({@code in_l} inputs, {@code out_l} outputs) with
+ * parameters {@code [W_l; b_l]} stored as one row-major block {@code Wb_l: [in_l + 1, out_l]} (the
+ * flat layout, W rows then b):
+ * <pre>
+ *   a_l = [h_{l-1}, 1]  [B, in_l + 1]     z_l = a_l Wb_l           h_l = s_l(z_l)
+ *   dA_L = factor * d loss / d h_L        dz_l = dA_l * s_l'(z_l)   dA_{l-1} = dz_l W_l^T
+ *   grad Wb_l = a_l^T dz_l   (weights and bias in one GEMM, straight into the flat gradient)
+ * </pre>
+ * One GEMM per layer forward, two backward; activations and their derivatives in one loop per layer.
+ * The state is cached: loading the same theta, inputs, targets and factor again keeps it, so
+ * repeated products at one point (Lanczos, Hutch++) run the base passes once.
+ */
+final class BatchPass implements AutoCloseable {
+    final LayerShapes shapes;
+    private final Gemm gemm = new Gemm();
+    final int batch;
+    final Matrix params;
+    final Matrix[] wb;
+    final Matrix[] w;
+    final Matrix[] a;
+    final Matrix[] z;
+    final Matrix[] h;
+    final Matrix[] d1;
+    final Matrix[] d2;
+    final Matrix[] dz;
+    final Matrix[] dA;
+    final Matrix grad;
+    final Matrix[] gradWb;
+    final double[] f;
+    final double[] y;
+    final double[] g;
+    private final double[] thetaKey;
+    private final double[] xKey;
+    private double factor = Double.NaN;
+    private boolean forward;
+    private boolean secondDerivatives;
+    private boolean backward;
+    private boolean gradient;
+    double value;
+
+    BatchPass(LayerShapes shapes, int batch) {
+        this.shapes = shapes;
+        this.batch = batch;
+        int layers = shapes.layers();
+        params = Matrix.zeros(1, shapes.parameters());
+        grad = Matrix.vector(shapes.parameters());
+        wb = new Matrix[layers];
+        w = new Matrix[layers];
+        gradWb = new Matrix[layers];
+        a = new Matrix[layers];
+        z = new Matrix[layers];
+        h = new Matrix[layers];
+        d1 = new Matrix[layers];
+        d2 = new Matrix[layers];
+        dz = new Matrix[layers];
+        dA = new Matrix[layers];
+        for (int l = 0; l < layers; l++) {
+            int in = shapes.in(l);
+            int out = shapes.out(l);
+            wb[l] = params.block(shapes.offset(l), in + 1, out);
+            w[l] = params.block(shapes.offset(l), in, out);
+            gradWb[l] = grad.block(shapes.offset(l), in + 1, out);
+            a[l] = Matrix.zeros(batch, in + 1);
+            for (int b = 0; b < batch; b++) {
+                a[l].set(b * (in + 1) + in, 1.0);
+            }
+            z[l] = Matrix.zeros(batch, out);
+            h[l] = Matrix.zeros(batch, out);
+            d1[l] = Matrix.zeros(batch, out);
+            d2[l] = Matrix.zeros(batch, out);
+            dz[l] = Matrix.zeros(batch, out);
+            dA[l] = Matrix.zeros(batch, out);
+        }
+        int outs = shapes.out(layers - 1);
+        f = new double[batch * outs];
+        g = new double[batch * outs];
+        y = new double[batch * shapes.targetWidth()];
+        thetaKey = new double[shapes.parameters()];
+        xKey = new double[batch * shapes.in(0)];
+    }
+
+    /**
+     * Loads theta {@code [N]}, inputs {@code [B, in]} and prepared targets; keeps the cached passes
+     * when all are equal to the last ones (compared by value, so arrays changed in place are seen).
+     */
+    void load(INDArray theta, INDArray x, INDArray targets, double lossFactor) {
+        double[] t = values(theta, shapes.parameters(), "theta");
+        double[] xv = values(x, xKey.length, "inputs");
+        double[] yv = values(targets, y.length, "targets");
+        if (lossFactor == factor && Arrays.equals(t, thetaKey) && Arrays.equals(xv, xKey) && Arrays.equals(yv, y)) {
+            return;
+        }
+        forward = false;
+        secondDerivatives = false;
+        backward = false;
+        gradient = false;
+        factor = lossFactor;
+        System.arraycopy(t, 0, thetaKey, 0, t.length);
+        System.arraycopy(xv, 0, xKey, 0, xv.length);
+        System.arraycopy(yv, 0, y, 0, yv.length);
+        RawAccess.write(params.array, 0, t, 0, t.length);
+        int in = shapes.in(0);
+        for (int b = 0; b < batch; b++) {
+            for (int i = 0; i < in; i++) {
+                a[0].set(b * (in + 1) + i, xv[b * in + i]);
+            }
+        }
+    }
+
+    private static double[] values(INDArray v, int length, String what) {
+        if (v.length() != length) {
+            throw new IllegalArgumentException(what + " have " + v.length() + " elements, expected " + length);
+        }
+        boolean direct = v.dataType() == DataType.DOUBLE && v.ordering() == 'c' && v.offset() == 0 && v.elementWiseStride() == 1
+                && !v.isView();
+        INDArray c = direct ? v : v.castTo(DataType.DOUBLE).dup('c');
+        return RawAccess.readAll(c);
+    }
+
+    /** Forward pass and loss: value, {@code dA_L}; with {@code second} also {@code s''} of every layer. */
+    void forward(OutputLoss loss, boolean second) {
+        if (forward && (secondDerivatives || !second)) {
+            return;
+        }
+        int layers = shapes.layers();
+        for (int l = 0; l < layers; l++) {
+            gemm.product(a[l], false, wb[l], false, z[l], 0.0);
+            ActivationKernels.apply(shapes.activation(l), z[l], h[l], d1[l], second ? d2[l] : null);
+            int out = shapes.out(l);
+            if (l + 1 < layers) {
+                for (int b = 0; b < batch; b++) {
+                    for (int o = 0; o < out; o++) {
+                        a[l + 1].set(b * (out + 1) + o, h[l].get(b * out + o));
+                    }
+                }
+            } else {
+                RawAccess.read(h[l].array, 0, f, 0, f.length);
+            }
+        }
+        int out = shapes.out(layers - 1);
+        value = factor * loss.valueAndGradient(f, y, batch, out, g);
+        for (int i = 0; i < g.length; i++) {
+            g[i] *= factor;
+        }
+        RawAccess.write(dA[layers - 1].array, 0, g, 0, g.length);
+        forward = true;
+        secondDerivatives = second;
+    }
+
+    /** Backward pass: {@code dz_l} of every layer; with {@code withGradient} also the gradient (in {@link #grad}). */
+    void backward(boolean withGradient) {
+        if (backward && (gradient || !withGradient)) {
+            return;
+        }
+        for (int l = shapes.layers() - 1; l >= 0; l--) {
+            int len = batch * shapes.out(l);
+            for (int i = 0; i < len; i++) {
+                dz[l].set(i, dA[l].get(i) * d1[l].get(i));
+            }
+            if (withGradient) {
+                gemm.product(a[l], true, dz[l], false, gradWb[l], 0.0);
+            }
+            if (l > 0) {
+                gemm.product(dz[l], false, w[l], true, dA[l - 1], 0.0);
+            }
+        }
+        backward = true;
+        gradient = withGradient;
+    }
+
+    /** The factor on the summed loss of the loaded state. */
+    double lossFactor() {
+        return factor;
+    }
+
+    @Override
+    public void close() {
+        params.close();
+        grad.close();
+        for (Matrix[] ms : new Matrix[][] {a, z, h, d1, d2, dz, dA}) {
+            for (Matrix m : ms) {
+                m.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,287 @@
+package dev.curvlab.nn.products;
+
+import dev.curvlab.core.kernels.RawAccess;
+import dev.curvlab.nn.ModelObjective;
+import dev.curvlab.nn.loss.Loss;
+import dev.curvlab.nn.loss.Reduction;
+import dev.curvlab.nn.model.Dense;
+import dev.curvlab.nn.model.Sequential;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Gradients and curvature products of a dense chain with a built-in loss, layer by layer on
+ * preallocated buffers: a few large GEMMs per layer plus Java loops for the elementwise work, where
+ * the generic engine issues one ND4J call per primitive. Products (all for the loss summed over the
+ * batch, times a factor; {@link ModelObjective} overloads take the factor from the reduction):
+ * <ul>
+ * <li>{@link #gradient}: value and gradient (forward, backward);</li>
+ * <li>{@link #hessianProduct}: {@code H V} for a block of k directions, exact (Pearlmutter's R-operator
+ *     forward and backward, see {@link DirectionPass});</li>
+ * <li>{@link #ggnProduct}: {@code J^T H_out J V};</li>
+ * <li>{@link #empiricalFisherProduct}: {@code sum_i g_i g_i^T V} without forming the g_i;</li>
+ * <li>{@link #perSampleGradients} {@code [B, N]} and {@link #perSampleGradientNorms} {@code [B]}.</li>
+ * </ul>
+ * Workspaces are kept per batch size (and per batch size and block of directions), the two most
+ * recent of each, and reused across calls; the forward and backward passes at the last point
+ * (theta, inputs, targets, factor: compared by value) are reused by the next product there, as in
+ * every Lanczos or Hutch++ iteration. Directions go through in chunks that keep the direction
+ * buffers under {@link #DIRECTION_BUDGET_BYTES}. Methods are synchronized: an engine may be shared
+ * by threads, which then take turns (give each thread its own engine to run them in parallel).
+ * Results are new arrays the caller owns.
+ */
+public final class LayerProducts {
+    /** Memory for the direction buffers of one chunk of directions. */
+    static final long DIRECTION_BUDGET_BYTES = 256L << 20;
+    private static final int KEEP = 2;
+
+    private final LayerShapes shapes;
+    private final OutputLoss outputLoss;
+    private final Loss loss;
+    private final Sequential model;
+    private final Map<Integer, BatchPass> passes = lru();
+    private final Map<Long, DirectionPass> directions = lru();
+    private long directionBudget = DIRECTION_BUDGET_BYTES;
+
+    /** @throws IllegalArgumentException when the engine does not apply ({@link #unsupportedReason}) */
+    public LayerProducts(Sequential model, Loss loss) {
+        String why = unsupportedReason(model, loss);
+        if (why != null) {
+            throw new IllegalArgumentException(why);
+        }
+        this.model = model;
+        this.loss = loss;
+        this.shapes = new LayerShapes(model, loss);
+        this.outputLoss = OutputLoss.of(loss);
+    }
+
+    /** True when this engine computes products for the model and loss (a dense chain and a built-in loss). */
+    public static boolean supports(Sequential model, Loss loss) {
+        return unsupportedReason(model, loss) == null;
+    }
+
+    /** Why the engine does not apply, or null when it does. */
+    public static String unsupportedReason(Sequential model, Loss loss) {
+        if (!isDenseChain(model)) {
+            return "the layer engine needs a chain of dense layers; model " + model.describe() + " is not one";
+        }
+        if (OutputLoss.of(loss) == null) {
+            return "the layer engine has closed-form derivatives for the built-in losses only, not '" + loss.name() + "'";
+        }
+        if (model.parameterCount() > Integer.MAX_VALUE - 8) {
+            return "the layer engine handles at most 2^31 parameters";
+        }
+        return null;
+    }
+
+    /**
+     * The single test for the model side (switch to {@code model.isDenseChain()} when models can hold
+     * other layer kinds): every layer is a {@link Dense}.
+     */
+    static boolean isDenseChain(Sequential model) {
+        return !model.layers().isEmpty() && model.layers().stream().allMatch(d -> d instanceof Dense);
+    }
+
+    /** Value and gradient {@code [N]} of {@code factor * sum of per-sample losses}. */
+    public record Gradient(double value, INDArray gradient) {
+    }
+
+    /** The objective's value and gradient (its reduction gives the factor). */
+    public Gradient gradient(ModelObjective objective, INDArray theta) {
+        return gradient(theta, objective.x().array(), objective.preparedTargets().array(), factor(objective));
+    }
+
+    public synchronized Gradient gradient(INDArray theta, INDArray x, INDArray targets, double factor) {
+        BatchPass pass = pass(theta, x, targets, factor);
+        pass.forward(outputLoss, false);
+        pass.backward(true);
+        return new Gradient(pass.value, pass.grad.array.dup());
+    }
+
+    /** {@code H V} for directions {@code vt: [k, N]}, returned {@code [k, N]}. */
+    public INDArray hessianProduct(ModelObjective objective, INDArray theta, INDArray vt) {
+        return hessianProduct(theta, objective.x().array(), objective.preparedTargets().array(), factor(objective), vt);
+    }
+
+    public synchronized INDArray hessianProduct(INDArray theta, INDArray x, INDArray targets, double factor, INDArray vt) {
+        BatchPass pass = pass(theta, x, targets, factor);
+        pass.forward(outputLoss, true);
+        pass.backward(false);
+        return overDirections(pass, vt, (d, v, out, j0) -> d.curvatureProduct(pass, outputLoss, true, out, j0));
+    }
+
+    /** {@code G V = J^T H_out J V} for directions {@code vt: [k, N]}, returned {@code [k, N]}. */
+    public INDArray ggnProduct(ModelObjective objective, INDArray theta, INDArray vt) {
+        return ggnProduct(theta, objective.x().array(), objective.preparedTargets().array(), factor(objective), vt);
+    }
+
+    public synchronized INDArray ggnProduct(INDArray theta, INDArray x, INDArray targets, double factor, INDArray vt) {
+        BatchPass pass = pass(theta, x, targets, factor);
+        pass.forward(outputLoss, false);
+        return overDirections(pass, vt, (d, v, out, j0) -> d.curvatureProduct(pass, outputLoss, false, out, j0));
+    }
+
+    /** {@code sum_i g_i g_i^T V} with {@code g_i} the gradient of sample i's loss (times factor). */
+    public INDArray empiricalFisherProduct(ModelObjective objective, INDArray theta, INDArray vt) {
+        return empiricalFisherProduct(theta, objective.x().array(), objective.preparedTargets().array(), factor(objective), vt);
+    }
+
+    public synchronized INDArray empiricalFisherProduct(INDArray theta, INDArray x, INDArray targets, double factor, INDArray vt) {
+        BatchPass pass = pass(theta, x, targets, factor);
+        pass.forward(outputLoss, false);
+        pass.backward(false);
+        return overDirections(pass, vt, (d, v, out, j0) -> d.empiricalFisherProduct(pass, out, j0));
+    }
+
+    /** Per-sample gradients {@code [B, N]}: row i is the gradient of sample i's loss (times factor). */
+    public synchronized INDArray perSampleGradients(INDArray theta, INDArray x, INDArray targets, double factor) {
+        BatchPass pass = pass(theta, x, targets, factor);
+        pass.forward(outputLoss, false);
+        pass.backward(false);
+        int n = shapes.parameters();
+        INDArray g = Nd4j.create(DataType.DOUBLE, new long[] {pass.batch, n}, 'c');
+        RawAccess.Elements at = RawAccess.elements(g);
+        for (int l = 0; l < shapes.layers(); l++) {
+            int in = shapes.in(l);
+            int out = shapes.out(l);
+            for (int b = 0; b < pass.batch; b++) {
+                long row = (long) b * n + shapes.offset(l);
+                for (int i = 0; i <= in; i++) {
+                    double ai = pass.a[l].get(b * (in + 1) + i);
+                    for (int o = 0; o < out; o++) {
+                        at.set(row + (long) i * out + o, ai * pass.dz[l].get(b * out + o));
+                    }
+                }
+            }
+        }
+        return g;
+    }
+
+    /** Euclidean norms {@code [B]} of the per-sample gradients, without forming them: {@code |g_i|^2 = sum_l |a_l,i|^2 |dz_l,i|^2}. */
+    public synchronized INDArray perSampleGradientNorms(INDArray theta, INDArray x, INDArray targets, double factor) {
+        BatchPass pass = pass(theta, x, targets, factor);
+        pass.forward(outputLoss, false);
+        pass.backward(false);
+        double[] norms = new double[pass.batch];
+        for (int l = 0; l < shapes.layers(); l++) {
+            int in = shapes.in(l);
+            int out = shapes.out(l);
+            for (int b = 0; b < pass.batch; b++) {
+                double sa = 0;
+                for (int i = 0; i <= in; i++) {
+                    double v = pass.a[l].get(b * (in + 1) + i);
+                    sa += v * v;
+                }
+                double sd = 0;
+                for (int o = 0; o < out; o++) {
+                    double v = pass.dz[l].get(b * out + o);
+                    sd += v * v;
+                }
+                norms[b] += sa * sd;
+            }
+        }
+        for (int b = 0; b < norms.length; b++) {
+            norms[b] = Math.sqrt(norms[b]);
+        }
+        return Nd4j.create(norms, new long[] {norms.length}, DataType.DOUBLE);
+    }
+
+    /** The factor on the summed loss for an objective's reduction: 1 (SUM), nllPerSum (NLL), 1/normalizer (MEAN). */
+    public double factor(ModelObjective objective) {
+        Reduction r = objective.reduction();
+        return switch (r) {
+            case SUM -> 1.0;
+            case NLL -> loss.nllPerSum();
+            case MEAN -> 1.0 / loss.normalizer(objective.samples(), model.outputSize());
+        };
+    }
+
+    public Sequential model() {
+        return model;
+    }
+
+    public Loss loss() {
+        return loss;
+    }
+
+    // ---------------------------------------------------------------- workspaces
+
+    private interface ChunkProduct {
+        void run(DirectionPass d, RawAccess.Elements vt, RawAccess.Elements out, int j0);
+    }
+
+    private BatchPass pass(INDArray theta, INDArray x, INDArray targets, double factor) {
+        model.validate(theta.shape(), x.shape());
+        int batch = Math.toIntExact(x.size(0));
+        BatchPass pass = passes.get(batch);
+        if (pass == null) {
+            pass = new BatchPass(shapes, batch);
+            passes.put(batch, pass);
+        }
+        pass.load(theta, x, targets, factor);
+        return pass;
+    }
+
+    private INDArray overDirections(BatchPass pass, INDArray vt, ChunkProduct product) {
+        int n = shapes.parameters();
+        if (vt.rank() != 2 || vt.size(1) != n) {
+            throw new IllegalArgumentException("directions must be [k, " + n + "], got " + java.util.Arrays.toString(vt.shape()));
+        }
+        int k = Math.toIntExact(vt.size(0));
+        INDArray v = vt.dataType() == DataType.DOUBLE && vt.ordering() == 'c' && vt.offset() == 0 && !vt.isView() ? vt
+                : vt.castTo(DataType.DOUBLE).dup('c');
+        INDArray out = Nd4j.create(DataType.DOUBLE, new long[] {k, n}, 'c');
+        RawAccess.Elements vin = RawAccess.elements(v);
+        RawAccess.Elements vout = RawAccess.elements(out);
+        int chunk = chunk(pass.batch, k);
+        for (int j0 = 0; j0 < k; j0 += chunk) {
+            int kc = Math.min(chunk, k - j0);
+            DirectionPass d = directionPass(pass.batch, kc);
+            d.loadDirections(vin, j0);
+            product.run(d, vin, vout, j0);
+        }
+        return out;
+    }
+
+    /** Directions per chunk: all k when their buffers fit {@link #DIRECTION_BUDGET_BYTES}. */
+    int chunk(int batch, int k) {
+        long perDirection = 8L * (2L * batch * shapes.widthSum() + 4L * shapes.parameters());
+        return (int) Math.max(1, Math.min(k, directionBudget / perDirection));
+    }
+
+    /** Sets the memory for one chunk of direction buffers (tests use a small one to force chunking). */
+    synchronized void directionBudget(long bytes) {
+        directionBudget = bytes;
+    }
+
+    private DirectionPass directionPass(int batch, int k) {
+        long key = ((long) batch << 32) | k;
+        DirectionPass d = directions.get(key);
+        if (d == null) {
+            d = new DirectionPass(shapes, batch, k);
+            directions.put(key, d);
+        }
+        return d;
+    }
+
+    /** The {@link #KEEP} most recently used workspaces; older ones free their native buffers. */
+    private static <K, V extends AutoCloseable> Map<K, V> lru() {
+        return new LinkedHashMap<>(4, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+                if (size() <= KEEP) {
+                    return false;
+                }
+                try {
+                    eldest.getValue().close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                return true;
+            }
+        };
+    }
+}

@@ -1,0 +1,90 @@
+package dev.curvlab.nn.products;
+
+import dev.curvlab.core.kernels.RawAccess;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * A float64 C-order matrix {@code [rows, cols]} in native memory, allocated once and reused: the
+ * ND4J array for GEMMs and direct element access ({@link RawAccess.Elements}) for the elementwise
+ * loops that run in Java (one ND4J call costs 10-60 us, more than the loop itself at these sizes).
+ * {@link #as} reinterprets the same memory with another shape (e.g. {@code [B, k*w]} as
+ * {@code [B*k, w]}); {@link #block} is a contiguous part of it (a layer's parameters).
+ */
+final class Matrix {
+    final int rows;
+    final int cols;
+    final INDArray array;
+    private final INDArray owner;
+    private final RawAccess.Elements at;
+    private final long base;
+
+    private Matrix(INDArray array, int rows, int cols, INDArray owner, long base) {
+        this.array = array;
+        this.owner = owner;
+        this.rows = rows;
+        this.cols = cols;
+        this.at = owner == array ? RawAccess.elements(owner) : null;
+        this.base = base;
+    }
+
+    private Matrix(INDArray array, int rows, int cols, INDArray owner, long base, RawAccess.Elements at) {
+        this.array = array;
+        this.owner = owner;
+        this.rows = rows;
+        this.cols = cols;
+        this.at = at;
+        this.base = base;
+    }
+
+    /** A new zero matrix. */
+    static Matrix zeros(int rows, int cols) {
+        INDArray a = Nd4j.create(DataType.DOUBLE, new long[] {rows, cols}, 'c');
+        return new Matrix(a, rows, cols, a, 0);
+    }
+
+    /** A new zero vector {@code [n]} (a 1 x n matrix whose array is rank 1). */
+    static Matrix vector(int n) {
+        INDArray a = Nd4j.create(DataType.DOUBLE, new long[] {n}, 'c');
+        return new Matrix(a, 1, n, a, 0);
+    }
+
+    /** The same memory as {@code [rows, cols]} (same element count). */
+    Matrix as(int newRows, int newCols) {
+        if ((long) newRows * newCols != (long) rows * cols) {
+            throw new IllegalArgumentException("cannot view [" + rows + ", " + cols + "] as [" + newRows + ", " + newCols + "]");
+        }
+        return new Matrix(array.reshape('c', new long[] {newRows, newCols}), newRows, newCols, owner, base, at);
+    }
+
+    /** A contiguous block of this matrix's memory from flat element {@code offset}, as {@code [rows, cols]}. */
+    Matrix block(long offset, int newRows, int newCols) {
+        INDArray flat = array.reshape('c', new long[] {(long) rows * cols});
+        INDArray part = flat.get(NDArrayIndex.interval(offset, offset + (long) newRows * newCols)).reshape('c', new long[] {newRows, newCols});
+        return new Matrix(part, newRows, newCols, owner, base + offset, at);
+    }
+
+    double get(int flat) {
+        return at.get(base + flat);
+    }
+
+    void set(int flat, double v) {
+        at.set(base + flat, v);
+    }
+
+    /** Copies all elements into {@code dst[0..rows*cols)} (one memcpy). */
+    void read(double[] dst) {
+        RawAccess.read(owner, base, dst, 0, rows * cols);
+    }
+
+    /** Copies {@code src[0..rows*cols)} into the elements (one memcpy). */
+    void write(double[] src) {
+        RawAccess.write(owner, base, src, 0, rows * cols);
+    }
+
+    void close() {
+        array.close();
+    }
+}
