@@ -57,7 +57,14 @@ final class ChainPass {
             d1[k] = d.activation().derivative(z);
             d2[k] = secondDerivatives ? d.activation().secondDerivative(z) : null;
             INDArray zz = z;
-            a = ArrayScope.run(() -> d.activation().apply(Tensor.of(zz))).array();
+            INDArray next = ArrayScope.run(() -> d.activation().apply(Tensor.of(zz))).array();
+            if (k > 0) {
+                Buffers.free(a);
+            }
+            if (next != z) {
+                Buffers.free(z);
+            }
+            a = next;
         }
         return new ChainPass(u, d1, d2, a, w);
     }
@@ -72,6 +79,14 @@ final class ChainPass {
                     .dup('c');
         }
         return w;
+    }
+
+    /** Frees this pass's arrays (the chunk is done). */
+    void free() {
+        Buffers.free(inputs);
+        Buffers.free(slopes);
+        Buffers.free(curvatures);
+        Buffers.free(output);
     }
 
     int layers() {
@@ -101,5 +116,23 @@ final class ChainPass {
     INDArray down(int k, INDArray columns) {
         INDArray v = toInputs(k, columns);
         return v.muli(slopes[k - 1].reshape(samples(), 1, slopes[k - 1].size(1)));
+    }
+
+    /** {@link #down} into the workspace's buffer of layer k-1 (valid until that buffer is written again). */
+    INDArray down(int k, INDArray columns, Workspace ws) {
+        long s = columns.size(0);
+        long c = columns.size(1);
+        long in = weights[k].size(0);
+        INDArray v = ws.columns(k - 1, s, c, in);
+        Nd4j.gemm(columns.reshape('c', new long[] {s * c, columns.size(2)}), weights[k], v.reshape('c', new long[] {s * c, in}), false, true,
+                1.0, 0.0);
+        return v.muli(slopes[k - 1].reshape(s, 1, in));
+    }
+
+    /** {@link #toPreActivations} into the workspace's buffer of the last layer. */
+    INDArray toPreActivations(INDArray outputColumns, Workspace ws) {
+        int last = layers() - 1;
+        INDArray v = ws.columns(last, outputColumns.size(0), outputColumns.size(1), outputColumns.size(2)).assign(outputColumns);
+        return v.muli(slopes[last].reshape(samples(), 1, slopes[last].size(1)));
     }
 }

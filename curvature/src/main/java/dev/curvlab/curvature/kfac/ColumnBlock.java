@@ -34,6 +34,9 @@ record ColumnBlock(INDArray columns, INDArray signs) {
         INDArray b = columns.reshape('c', new long[] {rows, width()});
         INDArray sb = signed().reshape('c', new long[] {rows, width()});
         Nd4j.gemm(b, sb, acc, true, false, 1.0, 1.0);
+        if (signs != null) {
+            Buffers.free(sb);
+        }
     }
 
     /** The diagonal of each sample's {@code M_s} in the basis q ({@code diag(q^T M_s q)}), {@code [S, width]}; q null for the identity. */
@@ -44,9 +47,14 @@ record ColumnBlock(INDArray columns, INDArray signs) {
                     .reshape('c', new long[] {samples(), count(), width()});
         }
         INDArray sq = b.mul(b);
+        if (q != null) {
+            Buffers.free(b);
+        }
         if (signs != null) {
             sq.muli(signs.reshape(samples(), count(), 1));
         }
-        return sq.sum(1);
+        INDArray d = sq.sum(1);
+        Buffers.free(sq);
+        return d;
     }
 }

@@ -68,10 +68,14 @@ public final class CurvatureDiagonal {
                 }
                 INDArray u2 = pass.inputs[l].mul(pass.inputs[l]);
                 Nd4j.gemm(u2, diag, d[l], true, false, 1.0, 1.0);
+                Buffers.free(u2, diag);
                 if (l > 0) {
                     List<ColumnBlock> next = new ArrayList<>();
                     for (ColumnBlock b : blocks) {
                         next.add(new ColumnBlock(pass.down(l, b.columns()), b.signs()));
+                        if (b.columns() != cols.columns()) {
+                            Buffers.free(b.columns());
+                        }
                     }
                     if (g != null) {
                         INDArray pre = pass.toInputs(l, g.reshape(g.size(0), 1, g.size(1))).reshape(g.size(0), ls.get(l).in());

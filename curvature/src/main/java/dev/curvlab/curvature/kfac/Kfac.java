@@ -65,16 +65,18 @@ public final class Kfac {
             g[l] = Nd4j.zeros(DataType.DOUBLE, ls.get(l).out(), ls.get(l).out());
         }
         long columns = columnsPerSample(o, model.outputSize());
-        chunks.forEach(o.variant(), o.samples(), o.seed(), false, columns, progress, "kfac factors", (pass, cols) -> {
-            INDArray b = pass.toPreActivations(cols.columns());
-            for (int l = layers - 1; l >= 0; l--) {
-                Nd4j.gemm(pass.inputs[l], pass.inputs[l], a[l], true, false, 1.0, 1.0);
-                new ColumnBlock(b, cols.signs()).addGramTo(g[l]);
-                if (l > 0) {
-                    b = pass.down(l, b);
+        try (Workspace ws = new Workspace(layers)) {
+            chunks.forEach(o.variant(), o.samples(), o.seed(), false, columns, progress, "kfac factors", (pass, cols) -> {
+                INDArray b = pass.toPreActivations(cols.columns(), ws);
+                for (int l = layers - 1; l >= 0; l--) {
+                    Nd4j.gemm(pass.inputs[l], pass.inputs[l], a[l], true, false, 1.0, 1.0);
+                    new ColumnBlock(b, cols.signs()).addGramTo(g[l]);
+                    if (l > 0) {
+                        b = pass.down(l, b, ws);
+                    }
                 }
-            }
-        });
+            });
+        }
         for (INDArray x : a) {
             x.divi(chunks.samples());
         }
@@ -87,17 +89,20 @@ public final class Kfac {
             bases.add(new INDArray[] {SymmetricEigen.decompose(a[l]).vectors(), SymmetricEigen.decompose(g[l]).vectors()});
             d[l] = Nd4j.zeros(DataType.DOUBLE, ls.get(l).in() + 1, ls.get(l).out());
         }
+        Workspace ws = new Workspace(layers);
         chunks.forEach(o.variant(), o.samples(), o.seed(), false, columns, progress, "ekfac diagonal", (pass, cols) -> {
-            INDArray b = pass.toPreActivations(cols.columns());
+            INDArray b = pass.toPreActivations(cols.columns(), ws);
             for (int l = layers - 1; l >= 0; l--) {
                 INDArray uq = MatMulKernel.gemm(pass.inputs[l], bases.get(l)[0], false, false);
                 INDArray bq = new ColumnBlock(b, cols.signs()).diagonals(bases.get(l)[1]);
                 Nd4j.gemm(uq.muli(uq), bq, d[l], true, false, 1.0, 1.0);
+                Buffers.free(uq, bq);
                 if (l > 0) {
-                    b = pass.down(l, b);
+                    b = pass.down(l, b, ws);
                 }
             }
         });
+        ws.close();
         return new KfacFactors(o.variant(), List.of(a), List.of(g), List.of(d), bases);
     }
 

@@ -37,6 +37,12 @@ public final class LayerJacobians {
         return new LayerJacobians(pass, b);
     }
 
+    /** Frees the per-input arrays (the chunk is done). */
+    public void free() {
+        pass.free();
+        Buffers.free(outputGradients);
+    }
+
     /** The network outputs {@code [S, out]}. */
     public INDArray outputs() {
         return pass.output;

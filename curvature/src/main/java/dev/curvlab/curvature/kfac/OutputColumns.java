@@ -47,6 +47,7 @@ final class OutputColumns {
             // R[s, j, :] = sqrt(p_j) (e_j - p): column j of the root stored as row j
             INDArray r = sp.reshape(n, out, 1).mul(p.reshape(n, 1, out)).negi();
             diagonalView(r).addi(sp);
+            Buffers.free(p, sp);
             return new ColumnBlock(r.muli(root), null);
         }
         INDArray h = hessian(loss, f, targets);

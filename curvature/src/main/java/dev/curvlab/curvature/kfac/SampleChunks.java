@@ -16,8 +16,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * the same data draws the same labels.
  */
 final class SampleChunks {
-    /** Per-sample column blocks of one chunk are kept near this many doubles (64 MB). */
-    static final long CHUNK_DOUBLES = 8L << 20;
+    /** Per-sample column blocks of one chunk are kept near this many doubles (8 MB: small enough that freed buffers are reused chunk after chunk). */
+    static final long CHUNK_DOUBLES = 1L << 20;
 
     /** What a pass over the data does with each chunk. */
     interface Visitor {
@@ -64,6 +64,11 @@ final class SampleChunks {
             ChainPass pass = ChainPass.forward(model, theta, x, secondDerivatives);
             ColumnBlock cols = OutputColumns.of(variant, loss, pass.output, y, scale, mcSamples, seed + 0x9E3779B97F4A7C15L * (start + 1));
             visitor.visit(pass, cols);
+            pass.free();
+            Buffers.free(cols.columns(), cols.signs());
+            if (chunk != n) {
+                Buffers.free(x, y);
+            }
             progress.progress(task, end, n);
         }
     }

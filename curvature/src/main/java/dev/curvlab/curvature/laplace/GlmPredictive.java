@@ -18,7 +18,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 public final class GlmPredictive {
     /** Test inputs per chunk. */
-    static final int CHUNK = 2048;
+    static final int CHUNK = 512;
 
     private GlmPredictive() {
     }
@@ -64,6 +64,7 @@ public final class GlmPredictive {
             mean.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(m);
             var.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(v);
             cov.get(NDArrayIndex.interval(start, end), NDArrayIndex.all(), NDArrayIndex.all()).assign(sigmaF);
+            jac.free();
             progress.progress("predictive", end, n);
         }
         return new Prediction(mean, var, cov);

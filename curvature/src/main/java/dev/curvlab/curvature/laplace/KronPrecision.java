@@ -115,6 +115,9 @@ final class KronPrecision extends PosteriorPrecision {
             INDArray inv = eigenvalues(l, c, delta[l]).rdivi(1.0);
             INDArray part = separableCovariance(uq.muli(uq), bq, inv);
             cov = cov == null ? part : cov.addi(part);
+            uq.close();
+            bq.close();
+            inv.close();
         }
         return cov;
     }

@@ -154,7 +154,17 @@ public final class Laplace {
     }
 
     static Likelihood likelihood(Sequential model, Loss loss, Dataset data, INDArray theta) {
-        double summed = new ModelObjective(model, loss, data, Reduction.SUM).value(theta);
+        double summed = 0;
+        int chunk = 4096;     // rows per forward pass: its intermediates stay small enough to be reused
+        for (int start = 0; start < data.n(); start += chunk) {
+            int end = Math.min(data.n(), start + chunk);
+            INDArray x = data.x().get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).dup('c');
+            INDArray y = data.y().rank() == 1 ? data.y().get(NDArrayIndex.interval(start, end)).dup('c')
+                    : data.y().get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).dup('c');
+            summed += new ModelObjective(model, loss, x, y, Reduction.SUM).value(theta);
+            x.close();
+            y.close();
+        }
         INDArray y = loss.prepare(data.y(), model.outputSize()).array();
         double constant = Likelihood.constantOf(loss, RawAccess.readAll(y.dup('c')), data.n(), model.outputSize());
         return new Likelihood(loss, data.n(), model.outputSize(), summed, constant);

@@ -1,10 +1,13 @@
 package dev.curvlab.curvature.laplace;
 
 import dev.curvlab.core.kernels.MatMulKernel;
+import dev.curvlab.core.kernels.RawAccess;
 import dev.curvlab.curvature.kfac.LayerJacobians;
 import java.util.Arrays;
 import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The posterior precision {@code P = c C + D} of a Laplace approximation in one structure
@@ -70,10 +73,27 @@ public abstract class PosteriorPrecision {
      * where the Jacobian row of output o is {@code uq (x) bq[s, o]} (uq2 = uq squared).
      */
     static INDArray separableCovariance(INDArray uq2, INDArray bq, INDArray inv) {
-        long s = bq.size(0);
-        long w = bq.size(2);
+        int s = (int) bq.size(0);
+        int out = (int) bq.size(1);
+        int w = (int) bq.size(2);
         INDArray weights = MatMulKernel.gemm(uq2, inv, false, false);             // [S, w]
-        INDArray scaled = bq.mul(weights.reshape(s, 1, w));
-        return MatMulKernel.matmul(scaled, bq, false, true);                       // [S, out, out]
+        double[] wv = RawAccess.readAll(weights);
+        double[] b = RawAccess.readAll(bq.ordering() == 'c' && !bq.isView() ? bq : bq.dup('c'));
+        double[] cov = new double[s * out * out];
+        for (int i = 0; i < s; i++) {
+            int bo = i * out * w;
+            for (int o = 0; o < out; o++) {
+                for (int q = 0; q <= o; q++) {
+                    double acc = 0;
+                    for (int p = 0; p < w; p++) {
+                        acc += b[bo + o * w + p] * b[bo + q * w + p] * wv[i * w + p];
+                    }
+                    cov[(i * out + o) * out + q] = acc;
+                    cov[(i * out + q) * out + o] = acc;
+                }
+            }
+        }
+        weights.close();
+        return Nd4j.create(cov, new long[] {s, out, out}, DataType.DOUBLE);
     }
 }
