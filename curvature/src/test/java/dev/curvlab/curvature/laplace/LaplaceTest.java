@@ -253,6 +253,21 @@ class LaplaceTest {
     }
 
     @Test
+    void aMillionParameterModelIsRefusedDenseAndPointedToKron() {
+        Sequential big = Sequential.mlp(new int[] {784, 1000, 500, 10}, Activation.TANH);
+        INDArray theta = Nd4j.zeros(DataType.DOUBLE, big.parameterCount());
+        Dataset d = new Dataset(Nd4j.zeros(DataType.DOUBLE, 2, 784), Nd4j.zeros(DataType.DOUBLE, 2));
+        MemoryBudget budget = MemoryBudget.of(16L << 30);
+        HessianTooLargeException dense = assertThrows(HessianTooLargeException.class, () -> dev.curvlab.curvature.hessian.FullHessian.compute(
+                new dev.curvlab.curvature.operator.HessianOperator(big, Losses.CROSS_ENTROPY, d, theta, 0),
+                new dev.curvlab.curvature.hessian.FullHessian.Options().budget(budget)));
+        assertTrue(dense.getMessage().contains("--structure kron"), dense.getMessage());
+        HessianTooLargeException full = assertThrows(HessianTooLargeException.class, () -> Laplace.fit(big, Losses.CROSS_ENTROPY, d, theta,
+                new Laplace.Options(Structure.FULL, Subset.ALL, CurvatureType.GGN, new double[] {1}, 1, budget), ProgressListener.NONE));
+        assertTrue(full.getMessage().contains("--structure kron"), full.getMessage());
+    }
+
+    @Test
     void fullStructurePreflightPointsToKron() {
         HessianTooLargeException e = assertThrows(HessianTooLargeException.class, () -> Laplace.preflight(1_000_000, MemoryBudget.of(1L << 30)));
         assertTrue(e.getMessage().contains("--structure kron"), e.getMessage());
