@@ -128,11 +128,13 @@ public final class Shard implements Serializable {
         return targetWidth;
     }
 
-    double[] x() {
+    /** The inputs, row-major (shared: do not modify). */
+    public double[] xValues() {
         return x;
     }
 
-    double[] y() {
+    /** The targets, row-major (shared: do not modify). */
+    public double[] yValues() {
         return y;
     }
 
