@@ -152,6 +152,12 @@ public final class HadoopFiles {
         fileSystem(p).delete(p, false);
     }
 
+    /** Deletes a directory and everything in it. */
+    public static void deleteRecursively(String dir) throws IOException {
+        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(dir);
+        fileSystem(p).delete(p, true);
+    }
+
     /** {@code dir/name}. */
     public static String child(String dir, String name) {
         return new org.apache.hadoop.fs.Path(dir, name).toString();

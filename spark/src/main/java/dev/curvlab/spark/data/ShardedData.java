@@ -149,6 +149,27 @@ public final class ShardedData implements AutoCloseable {
         String problem(Shard s);
     }
 
+    /**
+     * Runs {@code check} on every non-empty partition (one pass over the cached rows) and throws
+     * naming {@code source} and the partition of the first problem.
+     */
+    public void validate(String source, ShardCheck check) {
+        List<String> problems = shards.mapPartitionsWithIndex((i, it) -> {
+            List<String> out = new ArrayList<>();
+            while (it.hasNext()) {
+                Shard s = it.next();
+                String problem = s.rows() > 0 ? check.problem(s) : null;
+                if (problem != null) {
+                    out.add("partition " + i + ": " + problem);
+                }
+            }
+            return out.iterator();
+        }, true).collect();
+        if (!problems.isEmpty()) {
+            throw new InvalidDataException(source + ": " + problems.get(0));
+        }
+    }
+
     /** One shard per partition (a partition may be empty or hold a 0-row shard). */
     public JavaRDD<Shard> shards() {
         return shards;

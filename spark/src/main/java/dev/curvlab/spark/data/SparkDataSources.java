@@ -119,10 +119,10 @@ public final class SparkDataSources {
         }
         List<Column> select = new ArrayList<>();
         for (String c : xs) {
-            select.add(functions.col("`" + c + "`").cast("double"));
+            select.add(functions.expr("try_cast(`" + c + "` as double)"));
         }
         for (String c : ys) {
-            select.add(functions.col("`" + c + "`").cast("double"));
+            select.add(functions.expr("try_cast(`" + c + "` as double)"));
         }
         org.apache.spark.sql.Dataset<Row> numeric = df.select(select.toArray(new Column[0]));
         if (partitions > 0) {
