@@ -37,7 +37,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *     bands and blocked bands on local[2] against the single-machine structured matrix: per-band
  *     and per-row costs, for the cluster estimates in the README.</li>
  * </ol>
- * {@code java ... dev.curvlab.spark.bench.SparkBench [samples=1000000] [repeats=5]} (bin/curvlab-spark's JVM flags; see README).
+ * {@code java ... dev.curvlab.spark.bench.SparkBench [samples=1000000] [repeats=5] [hvp,bands]} (bin/curvlab-spark's JVM flags; see README).
  */
 public final class SparkBench {
     private SparkBench() {
@@ -51,8 +51,13 @@ public final class SparkBench {
         int repeats = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
         NativeSettings.retainFreedMemory();
-        hvp(samples, repeats);
-        bands(repeats);
+        String parts = args.length > 2 ? args[2] : "hvp,bands";
+        if (parts.contains("hvp")) {
+            hvp(samples, repeats);
+        }
+        if (parts.contains("bands")) {
+            bands(repeats);
+        }
     }
 
     static void hvp(int samples, int repeats) {

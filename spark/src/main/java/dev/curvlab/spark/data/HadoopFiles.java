@@ -74,6 +74,16 @@ public final class HadoopFiles {
      * e.g. written meanwhile by another attempt of the same task.
      */
     public static boolean writeNpyIfAbsent(String path, INDArray array, String attempt) throws IOException {
+        org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(path);
+        FileSystem fs = fileSystem(target);
+        if (fs.exists(target)) {
+            return false;
+        }
+        if ("file".equals(fs.getScheme())) {
+            // local disk: curvlab's writer, atomic by itself (a hidden temporary file beside the target, renamed)
+            NpyFile.write(Path.of(target.toUri().getPath()), array);
+            return true;
+        }
         Path local = Files.createTempFile("curvlab-", ".npy");
         try {
             NpyFile.write(local, array);

@@ -49,8 +49,25 @@ public final class ShardedData implements AutoCloseable {
      * against a loss): it returns the problem, or null.
      */
     public static ShardedData of(JavaRDD<Shard> raw, String source, ShardCheck check) {
+        return build(raw, source, check, false);
+    }
+
+    /**
+     * As {@link #of(JavaRDD, String)} for rows that came from the driver ({@code parallelize}): the
+     * cached partitions are checkpointed locally, so the tasks of every later product no longer carry
+     * the driver's rows in their lineage (without it each product re-sends the whole data set). The
+     * price: losing an executor loses its rows (the job fails instead of recomputing them).
+     */
+    public static ShardedData ofDriverRows(JavaRDD<Shard> raw, String source) {
+        return build(raw, source, null, true);
+    }
+
+    private static ShardedData build(JavaRDD<Shard> raw, String source, ShardCheck check, boolean truncateLineage) {
         JavaRDD<Shard> merged = raw.mapPartitions(ShardedData::mergePartition, true);
         merged.persist(StorageLevel.MEMORY_ONLY());
+        if (truncateLineage) {
+            merged.rdd().localCheckpoint();
+        }
         List<PartitionInfo> infos;
         try {
             infos = merged.mapPartitionsWithIndex((i, it) -> describe(i, it, check), true).collect();
@@ -115,7 +132,7 @@ public final class ShardedData implements AutoCloseable {
         if (start != all.rows()) {
             throw new IllegalArgumentException("partition sizes add up to " + start + " but the data set has " + all.rows() + " rows");
         }
-        return of(sc.parallelize(parts, parts.size()), "data", null);
+        return ofDriverRows(sc.parallelize(parts, parts.size()), "data");
     }
 
     private static Iterator<Shard> mergePartition(Iterator<Shard> it) {

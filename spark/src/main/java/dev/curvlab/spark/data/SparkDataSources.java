@@ -49,7 +49,7 @@ public final class SparkDataSources {
             for (int i = 0; i < p; i++) {
                 parts.add(all.rows((int) ((long) all.rows() * i / p), (int) ((long) all.rows() * (i + 1) / p)));
             }
-            return ShardedData.of(sc.parallelize(parts, p), xs.get(0));
+            return ShardedData.ofDriverRows(sc.parallelize(parts, p), xs.get(0));
         }
         List<String[]> pairs = new ArrayList<>();
         for (int i = 0; i < xs.size(); i++) {

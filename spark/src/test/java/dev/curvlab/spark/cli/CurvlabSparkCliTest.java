@@ -96,15 +96,17 @@ class CurvlabSparkCliTest {
     }
 
     @Test
-    void gradientFromNpyShardsAndCsvEqualsTheSingleMachineGradient() throws IOException {
+    void gradientFromNpyShardsCsvAndParquetEqualsTheSingleMachineGradient() throws IOException {
         INDArray expected = new ModelObjective(SPEC.model(), SPEC.loss(), DATA, Reduction.MEAN).gradient(THETA);
         Run npy = run("gradient", "--out", f("g1.npy"));
         Run shards = run("gradient", "--out", f("g2.npy"), "--x", f("shards/X-*.npy"), "--y", f("shards/Y-*.npy"));
         Run csv = run("gradient", "--out", f("g3.npy"), "--data", f("data.csv"), "--target", "label", "--partitions", "2");
-        for (Run r : List.of(npy, shards, csv)) {
+        spark.read().option("header", "true").option("inferSchema", "true").csv(f("data.csv")).write().parquet(f("data.parquet"));
+        Run parquet = run("gradient", "--out", f("g4.npy"), "--data", f("data.parquet"), "--format", "parquet");
+        for (Run r : List.of(npy, shards, csv, parquet)) {
             assertEquals(0, r.code(), r.err());
         }
-        for (String g : List.of("g1.npy", "g2.npy", "g3.npy")) {
+        for (String g : List.of("g1.npy", "g2.npy", "g3.npy", "g4.npy")) {
             INDArray actual = NpyFile.read(dir.resolve(g));
             assertTrue(Comparison.close(actual, expected, Tolerances.EXACT), Comparison.describe(g, actual, expected, Tolerances.EXACT));
         }
