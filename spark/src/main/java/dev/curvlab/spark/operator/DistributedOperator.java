@@ -5,6 +5,9 @@ import dev.curvlab.curvature.operator.LinearOperator;
 import dev.curvlab.nn.io.ModelSpec;
 import dev.curvlab.spark.data.Shard;
 import dev.curvlab.spark.data.ShardedData;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -79,10 +82,30 @@ public final class DistributedOperator extends LinearOperator implements AutoClo
         }
     }
 
+    /**
+     * The single-machine operators built on this executor, by the partition rows they were built on
+     * (the cached partition object, so identity; weakly: an operator goes when its rows are
+     * unpersisted). An operator is reused by later products while the parameters' broadcast and the
+     * kind are the same, so a product does not copy and re-batch the rows again.
+     */
+    private static final Map<Shard, PartitionOperator> BUILT = Collections.synchronizedMap(new WeakHashMap<>());
+
+    private record PartitionOperator(ModelBroadcast model, OperatorKind kind, CurvatureOperator operator) {
+    }
+
+    private static CurvatureOperator operator(OperatorKind kind, ModelBroadcast m, Shard rows) {
+        PartitionOperator p = BUILT.get(rows);
+        if (p == null || p.model() != m || p.kind() != kind) {
+            p = new PartitionOperator(m, kind, kind.build(m.model(), m.loss(), rows.toDataset(), m.theta(), m.batchSize()));
+            BUILT.put(rows, p);
+        }
+        return p.operator();
+    }
+
     /** On an executor: {@code c(n) S_p V} for one partition, row-major {@code [N, k]}. */
     static double[] partitionProduct(OperatorKind kind, ModelBroadcast m, Shard rows, double[] probes, long n, int k, double globalScale) {
         m.prepareExecutor();
-        CurvatureOperator op = kind.build(m.model(), m.loss(), rows.toDataset(), m.theta(), m.batchSize());
+        CurvatureOperator op = operator(kind, m, rows);
         INDArray v = Nd4j.create(probes, new long[] {n, k}, DataType.DOUBLE);
         INDArray av = op.matmat(v).muli(globalScale / op.normalization());
         return av.dup('c').data().asDouble();
