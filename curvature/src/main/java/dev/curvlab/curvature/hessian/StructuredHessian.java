@@ -121,6 +121,19 @@ public final class StructuredHessian {
     }
 
     /**
+     * The rows of layer k's parameters, {@code [rows_k, N]}: the band the streamed computation writes
+     * for that layer, bit for bit (so bands computed separately, e.g. as distributed tasks, assemble
+     * to the streamed matrix). Rows of layer k start at the sum of the earlier layers' parameter counts.
+     */
+    public static INDArray layerRows(CurvatureOperator c, int k) {
+        if (!supports(c)) {
+            throw new IllegalArgumentException("the structured method needs the Hessian, GGN or observed Fisher operator, got "
+                    + c.getClass().getSimpleName());
+        }
+        return band(c, c.size(), offsets(c.model()), k);
+    }
+
+    /**
      * The whole matrix of a supported operator in memory, {@code [N, N]}, without the driver's
      * preflight, progress or logging (use {@link FullHessian#compute} for those).
      */
