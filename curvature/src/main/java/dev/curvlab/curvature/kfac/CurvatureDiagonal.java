@@ -48,44 +48,63 @@ public final class CurvatureDiagonal {
         INDArray targets = loss.prepare(data.y(), model.outputSize()).array();
         long[] row = {0};
         chunks.forEach(variant, samples, seed, kind == DiagonalKind.HESSIAN, columns, progress, "diagonal (" + kind.id() + ")", (pass, cols) -> {
-            List<ColumnBlock> blocks = new ArrayList<>();
-            blocks.add(new ColumnBlock(pass.toPreActivations(cols.columns()), cols.signs()));
-            INDArray g = null;
+            INDArray outputGradient = null;
             if (kind == DiagonalKind.HESSIAN) {
                 long s = pass.samples();
                 INDArray y = targets.rank() == 1 ? targets.get(NDArrayIndex.interval(row[0], row[0] + s))
                         : targets.get(NDArrayIndex.interval(row[0], row[0] + s), NDArrayIndex.all());
-                INDArray df = OutputColumns.gradient(loss, pass.output, y.dup('c')).muli(scale);
-                g = df.mul(pass.slopes[layers - 1]);
-                addCurvatureBlock(blocks, df.mul(pass.curvatures[layers - 1]), ls.get(layers - 1));
+                outputGradient = OutputColumns.gradient(loss, pass.output, y.dup('c')).muli(scale);
                 row[0] += s;
             }
-            for (int l = layers - 1; l >= 0; l--) {
-                INDArray diag = null;
-                for (ColumnBlock b : blocks) {
-                    INDArray part = b.diagonals(null);
-                    diag = diag == null ? part : diag.addi(part);
-                }
-                INDArray u2 = pass.inputs[l].mul(pass.inputs[l]);
-                Nd4j.gemm(u2, diag, d[l], true, false, 1.0, 1.0);
-                Buffers.free(u2, diag);
-                if (l > 0) {
-                    List<ColumnBlock> next = new ArrayList<>();
-                    for (ColumnBlock b : blocks) {
-                        next.add(new ColumnBlock(pass.down(l, b.columns()), b.signs()));
-                        if (b.columns() != cols.columns()) {
-                            Buffers.free(b.columns());
-                        }
-                    }
-                    if (g != null) {
-                        INDArray pre = pass.toInputs(l, g.reshape(g.size(0), 1, g.size(1))).reshape(g.size(0), ls.get(l).in());
-                        addCurvatureBlock(next, pre.mul(pass.curvatures[l - 1]), ls.get(l - 1));
-                        g = pre.muli(pass.slopes[l - 1]);
-                    }
-                    blocks = next;
-                }
-            }
+            accumulate(pass, cols, outputGradient, ls, d);
         });
+        return flatten(model, d);
+    }
+
+    /**
+     * Adds one chunk's diagonal blocks to {@code d}: the output columns pulled back layer by layer
+     * and, when {@code outputGradient} ({@code d L / d f}, mean loss) is given (Hessian), each layer's
+     * activation-curvature block.
+     */
+    private static void accumulate(ChainPass pass, ColumnBlock cols, INDArray outputGradient, List<Dense> ls, INDArray[] d) {
+        int layers = ls.size();
+        List<ColumnBlock> blocks = new ArrayList<>();
+        blocks.add(new ColumnBlock(pass.toPreActivations(cols.columns()), cols.signs()));
+        INDArray g = null;
+        if (outputGradient != null) {
+            g = outputGradient.mul(pass.slopes[layers - 1]);
+            addCurvatureBlock(blocks, outputGradient.mul(pass.curvatures[layers - 1]), ls.get(layers - 1));
+        }
+        for (int l = layers - 1; l >= 0; l--) {
+            INDArray diag = null;
+            for (ColumnBlock b : blocks) {
+                INDArray part = b.diagonals(null);
+                diag = diag == null ? part : diag.addi(part);
+            }
+            INDArray u2 = pass.inputs[l].mul(pass.inputs[l]);
+            Nd4j.gemm(u2, diag, d[l], true, false, 1.0, 1.0);
+            Buffers.free(u2, diag);
+            if (l > 0) {
+                List<ColumnBlock> next = new ArrayList<>();
+                for (ColumnBlock b : blocks) {
+                    next.add(new ColumnBlock(pass.down(l, b.columns()), b.signs()));
+                    Buffers.free(b.columns());
+                }
+                if (g != null) {
+                    INDArray pre = pass.toInputs(l, g.reshape(g.size(0), 1, g.size(1))).reshape(g.size(0), ls.get(l).in());
+                    addCurvatureBlock(next, pre.mul(pass.curvatures[l - 1]), ls.get(l - 1));
+                    g = pre.muli(pass.slopes[l - 1]);
+                }
+                blocks = next;
+            }
+        }
+        for (ColumnBlock b : blocks) {
+            Buffers.free(b.columns());
+        }
+    }
+
+    /** The per-layer diagonals {@code [in+1, out]} laid out as the flat parameter vector {@code [N]}. */
+    private static INDArray flatten(Sequential model, INDArray[] d) {
         INDArray out = Nd4j.create(DataType.DOUBLE, model.parameterCount());
         long off = 0;
         for (INDArray x : d) {

@@ -55,6 +55,14 @@ public final class Kfac {
     }
 
     public static KfacFactors compute(Sequential model, Loss loss, Dataset data, INDArray theta, Options o, ProgressListener progress) {
+        return compute(model, loss, data, theta, o, 0, progress);
+    }
+
+    /**
+     * The factors of layers {@code first..L-1} only (index 0 of the result is layer {@code first}):
+     * the pullback stops there, so the last layer alone costs one forward pass and its grams.
+     */
+    public static KfacFactors compute(Sequential model, Loss loss, Dataset data, INDArray theta, Options o, int first, ProgressListener progress) {
         List<Dense> ls = model.layers();
         int layers = ls.size();
         SampleChunks chunks = new SampleChunks(model, loss, data, theta);
@@ -68,20 +76,23 @@ public final class Kfac {
         try (Workspace ws = new Workspace(layers)) {
             chunks.forEach(o.variant(), o.samples(), o.seed(), false, columns, progress, "kfac factors", (pass, cols) -> {
                 INDArray b = pass.toPreActivations(cols.columns(), ws);
-                for (int l = layers - 1; l >= 0; l--) {
+                for (int l = layers - 1; l >= first; l--) {
                     Nd4j.gemm(pass.inputs[l], pass.inputs[l], a[l], true, false, 1.0, 1.0);
                     new ColumnBlock(b, cols.signs()).addGramTo(g[l]);
-                    if (l > 0) {
+                    if (l > first) {
                         b = pass.down(l, b, ws);
                     }
                 }
             });
         }
-        for (INDArray x : a) {
-            x.divi(chunks.samples());
+        for (int l = first; l < layers; l++) {
+            a[l].divi(chunks.samples());
         }
         if (!o.ekfac()) {
-            return new KfacFactors(o.variant(), List.of(a), List.of(g), null, null);
+            return new KfacFactors(o.variant(), List.of(a).subList(first, layers), List.of(g).subList(first, layers), null, null);
+        }
+        if (first != 0) {
+            throw new IllegalArgumentException("EKFAC is computed for all layers (first = 0), got first = " + first);
         }
         List<INDArray[]> bases = new ArrayList<>();
         INDArray[] d = new INDArray[layers];

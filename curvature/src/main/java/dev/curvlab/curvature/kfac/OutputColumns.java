@@ -52,48 +52,65 @@ final class OutputColumns {
         }
         INDArray h = hessian(loss, f, targets);
         double[] hv = RawAccess.readAll(h.dup('c'));
-        int o = (int) out;
-        boolean diagonal = true;
-        boolean nonNegative = true;
-        for (int s = 0; s < n && diagonal; s++) {
+        return isDiagonal(hv, (int) n, (int) out) ? diagonalRoot(hv, (int) n, (int) out, root) : eigenRoot(hv, (int) n, (int) out, root);
+    }
+
+    /** True when every sample's Hessian {@code hv [n, out, out]} (row-major) is diagonal. */
+    private static boolean isDiagonal(double[] hv, int n, int o) {
+        for (int s = 0; s < n; s++) {
             for (int i = 0; i < o; i++) {
                 for (int j = 0; j < o; j++) {
-                    double v = hv[(s * o + i) * o + j];
-                    if (i != j && v != 0) {
-                        diagonal = false;
-                    } else if (i == j && v < 0) {
-                        nonNegative = false;
+                    if (i != j && hv[(s * o + i) * o + j] != 0) {
+                        return false;
                     }
                 }
             }
         }
+        return true;
+    }
+
+    /** Columns {@code root sqrt|h_jj| e_j} with signs {@code sign(h_jj)} (none when all are non-negative). */
+    private static ColumnBlock diagonalRoot(double[] hv, int n, int o, double root) {
         double[] cols = new double[hv.length];
-        double[] signs = new double[(int) n * o];
+        double[] signs = new double[n * o];
+        boolean negative = false;
+        for (int s = 0; s < n; s++) {
+            for (int j = 0; j < o; j++) {
+                double v = hv[(s * o + j) * o + j];
+                cols[(s * o + j) * o + j] = root * Math.sqrt(Math.abs(v));
+                signs[s * o + j] = v < 0 ? -1 : 1;
+                negative |= v < 0;
+            }
+        }
+        return block(cols, negative ? signs : null, n, o);
+    }
+
+    /** Columns {@code root sqrt|lambda_j| v_j} of each sample's eigen-decomposition, signs {@code sign(lambda_j)}. */
+    private static ColumnBlock eigenRoot(double[] hv, int n, int o, double root) {
+        double[] cols = new double[hv.length];
+        double[] signs = new double[n * o];
         double[] a = new double[o * o];
         double[] values = new double[o];
         double[] vectors = new double[o * o];
+        boolean negative = false;
         for (int s = 0; s < n; s++) {
-            if (diagonal) {
-                for (int j = 0; j < o; j++) {
-                    double v = hv[(s * o + j) * o + j];
-                    cols[(s * o + j) * o + j] = root * Math.sqrt(Math.abs(v));
-                    signs[s * o + j] = v < 0 ? -1 : 1;
-                }
-                continue;
-            }
             System.arraycopy(hv, s * o * o, a, 0, o * o);
             SmallEigen.decompose(a, o, values, vectors);
             for (int j = 0; j < o; j++) {
                 double m = root * Math.sqrt(Math.abs(values[j]));
                 signs[s * o + j] = values[j] < 0 ? -1 : 1;
+                negative |= values[j] < 0;
                 for (int i = 0; i < o; i++) {
                     cols[(s * o + j) * o + i] = m * vectors[i * o + j];
                 }
             }
-            nonNegative &= min(values) >= 0;
         }
-        INDArray c = Nd4j.create(cols, new long[] {n, out, out}, DataType.DOUBLE);
-        return new ColumnBlock(c, nonNegative ? null : Nd4j.create(signs, new long[] {n, out}, DataType.DOUBLE));
+        return block(cols, negative ? signs : null, n, o);
+    }
+
+    private static ColumnBlock block(double[] cols, double[] signs, int n, int o) {
+        return new ColumnBlock(Nd4j.create(cols, new long[] {n, o, o}, DataType.DOUBLE),
+                signs == null ? null : Nd4j.create(signs, new long[] {n, o}, DataType.DOUBLE));
     }
 
     static ColumnBlock empirical(Loss loss, INDArray f, INDArray targets, double scale) {
@@ -143,13 +160,5 @@ final class OutputColumns {
         long n = h.size(0);
         long m = h.size(1);
         return Nd4j.create(h.data(), new long[] {n, m}, new long[] {m * m, m + 1}, 0, 'c');
-    }
-
-    private static double min(double[] v) {
-        double m = Double.POSITIVE_INFINITY;
-        for (double x : v) {
-            m = Math.min(m, x);
-        }
-        return m;
     }
 }

@@ -130,8 +130,8 @@ public final class Laplace {
                 yield new FullPrecision(c, sizes);
             }
             case KRON -> {
-                KfacFactors f = Kfac.compute(model, loss, data, theta, Kfac.Options.exact(), progress);
-                yield new KronPrecision(f.a().subList(first, ls.size()), f.g().subList(first, ls.size()));
+                KfacFactors f = Kfac.compute(model, loss, data, theta, Kfac.Options.exact(), first, progress);
+                yield new KronPrecision(f.a(), f.g());
             }
             case DIAG -> {
                 DiagonalKind kind = o.curvature() == CurvatureType.GGN ? DiagonalKind.GGN : DiagonalKind.HESSIAN;

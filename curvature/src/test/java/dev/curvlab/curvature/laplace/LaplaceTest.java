@@ -268,6 +268,36 @@ class LaplaceTest {
     }
 
     @Test
+    void savedPosteriorsReloadWithTheSameEvidenceAndPredictive(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        Sequential model = Sequential.mlp(new int[] {3, 5, 4}, Activation.TANH);
+        Nd4j.getRandom().setSeed(13);
+        INDArray x = Nd4j.randn(DataType.DOUBLE, 20, 3);
+        INDArray y = Nd4j.create(IntStream.range(0, 20).mapToDouble(i -> i % 4).toArray(), new long[] {20}, DataType.DOUBLE);
+        INDArray theta = model.initialParameters(6);
+        INDArray xs = Nd4j.randn(DataType.DOUBLE, 5, 3);
+        for (Structure s : Structure.values()) {
+            for (Subset subset : Subset.values()) {
+                double[] delta = subset == Subset.ALL ? new double[] {0.4, 2.5} : new double[] {0.8};
+                Laplace la = Laplace.fit(model, Losses.CROSS_ENTROPY, new Dataset(x, y), theta,
+                        new Laplace.Options(s, subset, CurvatureType.GGN, delta, 1.0, MemoryBudget.defaultBudget()), ProgressListener.NONE);
+                java.nio.file.Path d = java.nio.file.Files.createDirectories(dir.resolve(s.id() + "-" + subset.id()));
+                LaplaceFiles.save(d, la);
+                Laplace back = LaplaceFiles.load(d);
+                assertEquals(la.logMarginalLikelihood(), back.logMarginalLikelihood(), 1e-12 * Math.abs(la.logMarginalLikelihood()), s.id());
+                assertTrue(GlmPredictive.predict(back, xs, 0, 0, ProgressListener.NONE).covariance()
+                        .equalsWithEps(GlmPredictive.predict(la, xs, 0, 0, ProgressListener.NONE).covariance(), 1e-12), s.id() + "/" + subset.id());
+            }
+        }
+        // the last layer's factors alone equal those of the whole pass
+        dev.curvlab.curvature.kfac.KfacFactors all = dev.curvlab.curvature.kfac.Kfac.compute(model, Losses.CROSS_ENTROPY, new Dataset(x, y), theta,
+                dev.curvlab.curvature.kfac.Kfac.Options.exact());
+        dev.curvlab.curvature.kfac.KfacFactors last = dev.curvlab.curvature.kfac.Kfac.compute(model, Losses.CROSS_ENTROPY, new Dataset(x, y), theta,
+                dev.curvlab.curvature.kfac.Kfac.Options.exact(), 1, ProgressListener.NONE);
+        assertEquals(1, last.layers());
+        assertTrue(last.a().get(0).equalsWithEps(all.a().get(1), 1e-14) && last.g().get(0).equalsWithEps(all.g().get(1), 1e-14));
+    }
+
+    @Test
     void fullStructurePreflightPointsToKron() {
         HessianTooLargeException e = assertThrows(HessianTooLargeException.class, () -> Laplace.preflight(1_000_000, MemoryBudget.of(1L << 30)));
         assertTrue(e.getMessage().contains("--structure kron"), e.getMessage());
