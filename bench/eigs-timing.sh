@@ -17,7 +17,7 @@ bin/curvlab gradient "${in[@]}" >/dev/null          # writes the class-data arch
 timed() {
   local start=$(date +%s%N)
   "$@" > "$dir/last.txt"
-  echo "$(( ($(date +%s%N) - start) / 1000000 )) ms: $* | $(tr '\n' ' ' < "$dir/last.txt" | cut -c1-160)"
+  echo "$(( ($(date +%s%N) - start) / 1000000 )) ms: ${*:1:3} | $(head -c 200 "$dir/last.txt" | tr '\n' ' ') ... $(tail -n 1 "$dir/last.txt")"
 }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); medium MLP, $samples samples"
 for ((r = 0; r < runs; r++)); do

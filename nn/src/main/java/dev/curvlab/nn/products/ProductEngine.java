@@ -27,7 +27,7 @@ public enum ProductEngine {
             case LAYERS -> {
                 String why = LayerProducts.unsupportedReason(model, loss);
                 if (why != null) {
-                    throw new IllegalArgumentException("--engine layers: " + why + "; use --engine generic or auto");
+                    throw new IllegalArgumentException(why + " (engine layers; use generic or auto)");
                 }
                 yield new LayerProducts(model, loss);
             }
