@@ -39,6 +39,7 @@ public final class CurvlabSparkCommand implements Callable<Integer> {
         if (System.getProperty("logback.configurationFile") == null) {
             setIfAbsent("curvlab.cli.logging", "true");   // curvlab's CliLogConfigurator: WARN for libraries (Spark too), INFO for curvlab
         }
+        quietSparkStartup();
         int code = execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
         System.exit(code);
     }
@@ -54,6 +55,24 @@ public final class CurvlabSparkCommand implements Callable<Integer> {
             return ex instanceof ParameterException pe ? report(err, usageMessage(pe), ex, debug, USAGE) : report(err, describe(ex), ex, debug, INPUT);
         });
         return cl.execute(args);
+    }
+
+    /**
+     * Spark's and Hadoop's start-up and clean-up warnings that say nothing about the user's run
+     * (host name on a loopback address, no native Hadoop library, unpersisting locally checkpointed
+     * rows) off, where logback is the binding (bin/curvlab-spark; spark-submit keeps Spark's logging).
+     */
+    private static void quietSparkStartup() {
+        try {
+            for (String name : new String[] {"org.apache.spark.util.Utils", "org.apache.hadoop.util.NativeCodeLoader",
+                    "org.apache.spark.rdd.MapPartitionsRDD", "org.apache.spark.sql.SparkSession"}) {
+                if (org.slf4j.LoggerFactory.getLogger(name) instanceof ch.qos.logback.classic.Logger l) {
+                    l.setLevel(ch.qos.logback.classic.Level.ERROR);
+                }
+            }
+        } catch (NoClassDefFoundError e) {
+            // no logback on this class path
+        }
     }
 
     private static void setIfAbsent(String key, String value) {

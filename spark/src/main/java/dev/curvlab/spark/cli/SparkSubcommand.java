@@ -85,8 +85,7 @@ abstract class SparkSubcommand implements Callable<Integer> {
         }
         checkOptions();
         if (quiet) {
-            ch.qos.logback.classic.Logger curvlab = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.curvlab");
-            curvlab.setLevel(ch.qos.logback.classic.Level.WARN);
+            quietLogging();
         }
         Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
         boolean existing = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
@@ -100,6 +99,17 @@ abstract class SparkSubcommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** curvlab's INFO lines off where logback is the binding (locally); on a cluster, Spark's log4j configuration decides. */
+    private static void quietLogging() {
+        try {
+            if (org.slf4j.LoggerFactory.getLogger("dev.curvlab") instanceof ch.qos.logback.classic.Logger curvlab) {
+                curvlab.setLevel(ch.qos.logback.classic.Level.WARN);
+            }
+        } catch (NoClassDefFoundError e) {
+            // no logback on this class path
+        }
     }
 
     private SparkSession session() {
