@@ -177,9 +177,15 @@ public final class FullHessian {
      * What the preflight decided: the result in memory or streamed to {@code partial}, the checkpoint,
      * the parameter range {@code [start, end)}, and samples per chunk for the structured method.
      */
-    record Plan(boolean inMemory, Path partial, HessianCheckpoint checkpoint, long rangeStart, long rangeEnd, long chunkSamples) {
+    record Plan(boolean inMemory, Path partial, HessianCheckpoint checkpoint, long rangeStart, long rangeEnd, long chunkSamples,
+            double plannedBytes, double budgetBytes) {
         long size() {
             return rangeEnd - rangeStart;
+        }
+
+        /** Frees native garbage whenever the computation runs past this plan (see {@link NativeGarbage}). */
+        NativeGarbage garbageGuard() {
+            return NativeGarbage.beyond(plannedBytes, budgetBytes);
         }
     }
 
@@ -282,7 +288,8 @@ public final class FullHessian {
             LOG.info("hessian: {} does not fit the {} memory budget; streaming blocks to {}", MemoryBudget.format(result),
                     MemoryBudget.format(o.budget.bytes()), partial);
         }
-        return new Plan(fits, partial, cp, range[0], range[1], chosen.chunkSamples());
+        double planned = chosen.bytes() + (fits ? result : 0);
+        return new Plan(fits, partial, cp, range[0], range[1], chosen.chunkSamples(), planned, budget);
     }
 
     /**
@@ -297,6 +304,7 @@ public final class FullHessian {
         try (RowBandSink sink = RowBandSink.open(n, plan, o, method, k, () -> Fingerprint.of(op))) {
             int blockSize = sink.blockSize();
             INDArray byColumns = symmetric ? null : sink.wholeMatrix();
+            NativeGarbage guard = plan.garbageGuard();
             for (long j = sink.resumeRow(); j < n; j += blockSize) {
                 long count = Math.min(blockSize, n - j);
                 INDArray columns = columns(op, range[0], n, j, count);                        // A[range, J]: [n, count]
@@ -309,6 +317,7 @@ public final class FullHessian {
                     o.progress.progress("hessian", j + count, n);
                 }
                 columns.close();
+                guard.check();
             }
             if (!symmetric) {
                 sink.acceptAll(byColumns);

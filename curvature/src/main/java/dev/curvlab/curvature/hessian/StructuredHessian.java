@@ -66,10 +66,11 @@ public final class StructuredHessian {
     /** Per-sample tensors of one chunk are kept under this many doubles (128 MB) unless the budget asks for fewer. */
     static final long CHUNK_DOUBLES = 16L << 20;
     /**
-     * Measured peak over the chunk's states: transients of the pair products (R, input Jacobians, the
-     * first-order factor) and their Java copies come to about as much again as the states themselves.
+     * Peak over the counted per-sample doubles, calibrated by {@code bench/memory-check.sh}: ND4J's
+     * temporaries of the backward recursion and the pair products, and the Java copies, take about
+     * 2.5 times as much again (with 2.0, 20-64-64-10 with 2,000 samples under 600 MB peaked 200 MB over).
      */
-    static final double TRANSIENT_FACTOR = 2.0;
+    static final double TRANSIENT_FACTOR = 3.5;
 
     private StructuredHessian() {
     }
@@ -163,16 +164,17 @@ public final class StructuredHessian {
             long[] offsets = c.model().layerOffsets();
             long base = offsets[span[0]];
             sink.symmetricByConstruction();
+            NativeGarbage guard = plan.garbageGuard();
             if (plan.inMemory() && plan.checkpoint() == null) {
                 INDArray h = sink.wholeMatrix();            // the output file itself when there is one
-                assemble(c, span, h, new KroneckerBlocks.Workspace(), chunk);
+                assemble(c, span, h, new KroneckerBlocks.Workspace(), chunk, guard);
                 sink.acceptAll(h);
             } else {                                        // streamed or checkpointed: one layer's rows at a time
                 for (int k = span[0]; k < span[1]; k++) {
                     if (offsets[k + 1] - base <= sink.resumeRow()) {
                         continue;
                     }
-                    INDArray rows = band(c, span, k, chunk);
+                    INDArray rows = band(c, span, k, chunk, guard);
                     sink.accept(offsets[k] - base, rows);
                     rows.close();
                 }
@@ -185,22 +187,22 @@ public final class StructuredHessian {
      * Writes the block of layers {@code span = [first, end)} into {@code h} (C order, square over
      * their parameters): every layer pair k &lt;= j in the span with its mirror, summed over chunks of samples.
      */
-    static void assemble(CurvatureOperator c, int[] span, INDArray h, KroneckerBlocks.Workspace ws, long chunk) {
+    static void assemble(CurvatureOperator c, int[] span, INDArray h, KroneckerBlocks.Workspace ws, long chunk, NativeGarbage guard) {
         long base = c.model().layerOffsets()[span[0]];
         boolean[] first = {true};
-        forEachChunk(c, chunk, st -> {
+        forEachChunk(c, chunk, guard, st -> {
             pairs(c, st, span, -1, new KroneckerBlocks.Destination(h, base, base, !first[0]), ws);
             first[0] = false;
         });
     }
 
     /** Rows of layer k over the span's columns, {@code [rows_k, columns]}: the pairs (k, j) and (j, k) that write them. */
-    static INDArray band(CurvatureOperator c, int[] span, int k, long chunk) {
+    static INDArray band(CurvatureOperator c, int[] span, int k, long chunk, NativeGarbage guard) {
         long[] offsets = c.model().layerOffsets();
         long base = offsets[span[0]];
         INDArray rows = Nd4j.zeros(DataType.DOUBLE, offsets[k + 1] - offsets[k], offsets[span[1]] - base);
         KroneckerBlocks.Workspace ws = new KroneckerBlocks.Workspace();
-        forEachChunk(c, chunk, st -> pairs(c, st, span, k, new KroneckerBlocks.Destination(rows, offsets[k], base, true), ws));
+        forEachChunk(c, chunk, guard, st -> pairs(c, st, span, k, new KroneckerBlocks.Destination(rows, offsets[k], base, true), ws));
         return rows;
     }
 
@@ -211,7 +213,7 @@ public final class StructuredHessian {
     public static INDArray matrix(CurvatureOperator c) {
         require(c);
         INDArray h = LargeMatrix.zeros(c.size(), c.size());
-        assemble(c, new int[] {0, c.model().layers().size()}, h, new KroneckerBlocks.Workspace(), defaultChunk(c));
+        assemble(c, new int[] {0, c.model().layers().size()}, h, new KroneckerBlocks.Workspace(), defaultChunk(c), NativeGarbage.NONE);
         return h;
     }
 
@@ -228,7 +230,7 @@ public final class StructuredHessian {
         }
         long size = off[k + 1] - off[k];
         INDArray out = Nd4j.zeros(DataType.DOUBLE, size, size);
-        assemble(c, new int[] {k, k + 1}, out, new KroneckerBlocks.Workspace(), defaultChunk(c));
+        assemble(c, new int[] {k, k + 1}, out, new KroneckerBlocks.Workspace(), defaultChunk(c), NativeGarbage.NONE);
         return out;
     }
 
@@ -254,7 +256,7 @@ public final class StructuredHessian {
      * Runs {@code body} on the per-sample states of each chunk of at most {@code chunk} samples of
      * every batch, one chunk alive at a time: its states are freed before the next are built.
      */
-    static void forEachChunk(CurvatureOperator c, long chunk, Consumer<LayerStates> body) {
+    static void forEachChunk(CurvatureOperator c, long chunk, NativeGarbage guard, Consumer<LayerStates> body) {
         boolean ggn = c.capabilities().kind().gaussNewton();
         for (ModelObjective b : c.batches()) {
             long s = b.samples();
@@ -271,6 +273,7 @@ public final class StructuredHessian {
                         y.array().close();
                     }
                 }
+                guard.check();
             }
         }
     }
@@ -290,7 +293,8 @@ public final class StructuredHessian {
     /**
      * Doubles held per sample by one chunk's states: M_k, S_kj (cached), the augmented inputs and
      * activation derivatives, the products of the backward recursion, and the largest per-pair
-     * transients (the Khatri-Rao row, R_kj, an input Jacobian and the first-order factor).
+     * transients (R_kj, an input Jacobian and the first-order factor, with their Java copies; the
+     * Khatri-Rao factor and the products live in the workspace, counted apart).
      */
     static long perSampleDoubles(Sequential model) {
         long total = 0;
@@ -304,7 +308,11 @@ public final class StructuredHessian {
                 long oj = ls.get(j).out();
                 long aj = ls.get(j).in() + 1;
                 total += ok * oj;
-                long pair = ak * aj + 2 * ok * oj + ok * aj + Math.min(ok * (aj - 1) * oj, KroneckerBlocks.Workspace.BUFFER_DOUBLES);
+                long pair = ak + aj + 2 * ok * oj;                 // Java copies of u_k, u_j; R_kj and the adjacent first-order factor
+                if (j >= k + 2) {                                  // input Jacobian, its Java copy, and the first-order factor when formed whole
+                    long whole = ak * ok * (aj - 1) * oj <= KroneckerBlocks.Workspace.BUFFER_DOUBLES ? ok * (aj - 1) * oj : 0;
+                    pair += 2 * ok * (aj - 1) + whole;
+                }
                 maxPair = Math.max(maxPair, pair);
             }
         }
