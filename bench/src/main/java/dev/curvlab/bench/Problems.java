@@ -94,14 +94,26 @@ public final class Problems {
             LARGE,
             new Mlp("l28k", new int[] {40, 160, 128, 10}, Losses.CROSS_ENTROPY, 512));
 
-    /** {@code "small"}, {@code "medium"} or {@code "large"}. */
+    /**
+     * {@code "small"}, {@code "medium"}, {@code "large"}, or a spec {@code SIZES:LOSS:SAMPLES} such as
+     * {@code 20-64-64-10:ce:2000} (tanh hidden layers; loss mse or ce).
+     */
     public static Mlp named(String name) {
         return switch (name) {
             case "small" -> SMALL;
             case "medium" -> MEDIUM;
             case "large" -> LARGE;
-            default -> throw new IllegalArgumentException("unknown problem '" + name + "' (small, medium, large)");
+            default -> spec(name);
         };
+    }
+
+    private static Mlp spec(String name) {
+        String[] parts = name.split(":");
+        if (parts.length != 3) {
+            throw new IllegalArgumentException("unknown problem '" + name + "' (small, medium, large, or SIZES:LOSS:SAMPLES like 20-64-64-10:ce:2000)");
+        }
+        int[] sizes = Arrays.stream(parts[0].split("-")).mapToInt(Integer::parseInt).toArray();
+        return new Mlp(name, sizes, Losses.parse(parts[1]), Integer.parseInt(parts[2]));
     }
 
     /** The seed's {@code func_f4}: R^3 -> R^4, {@code (x0, 5 x2, 4 x1^2 - 2 x2, x2 sin x0)} row-wise. */

@@ -48,7 +48,7 @@ final class Elementwise extends Primitive {
     /** {@code x^p}; derivative {@code p x^(p-1)}. */
     static Elementwise pow(double p) {
         return new Elementwise("pow", a -> p == 2.0 ? a.mul(a) : Transforms.pow(a, p, true),
-                (x, y) -> p == 2.0 ? x.mul(2.0) : p == 1.0 ? Tensor.of(x.array().like().assign(1.0)) : x.pow(p - 1.0).mul(p));
+                (x, y) -> p == 2.0 ? x.mul(2.0) : x.pow(p - 1.0).mul(p));   // (Ops.pow never binds p = 1)
     }
 
     /** {@code c / x}; derivative {@code -c / x^2 = -y / x}. */

@@ -1,6 +1,5 @@
 package dev.curvlab.core;
 
-import dev.curvlab.core.kernels.ElementwiseKernels;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -220,13 +219,24 @@ public final class Ops {
         int infer = -1;
         long known = 1;
         for (int i = 0; i < s.length; i++) {
-            if (s[i] == -1 && infer < 0) {
+            if (s[i] == -1) {
+                if (infer >= 0) {
+                    throw new ShapeException("reshape of " + Arrays.toString(x.shapeRef()) + " to " + Arrays.toString(shape)
+                            + ": at most one size may be -1 (inferred), got -1 at axes " + infer + " and " + i);
+                }
                 infer = i;
+            } else if (s[i] < 0) {
+                throw new ShapeException("reshape of " + Arrays.toString(x.shapeRef()) + " to " + Arrays.toString(shape)
+                        + ": size " + s[i] + " at axis " + i + " (sizes are >= 0, or -1 for one inferred size)");
             } else {
                 known *= s[i];
             }
         }
-        if (infer >= 0 && known > 0) {
+        if (infer >= 0) {
+            if (known == 0 || x.length() % known != 0) {
+                throw new ShapeException("reshape of " + Arrays.toString(x.shapeRef()) + " (" + x.length() + " elements) to "
+                        + Arrays.toString(shape) + ": the other sizes (product " + known + ") do not divide the length");
+            }
             s[infer] = x.length() / known;
         }
         if (Arrays.equals(s, x.shapeRef())) {
@@ -355,10 +365,5 @@ public final class Ops {
     private static Tensor[] align(Tensor a, Tensor b) {
         int r = Math.max(a.rank(), b.rank());
         return new Tensor[] {padRank(a, r), padRank(b, r)};
-    }
-
-    /** {@code x > 0 ? 1 : 0} as a constant (no derivative). */
-    public static Tensor step(Tensor x) {
-        return Tensor.of(ElementwiseKernels.step(x.array()));
     }
 }

@@ -24,6 +24,16 @@ class ErrorsTest {
         assertMentions(assertThrows(ShapeException.class, () -> Ops.hstack(a, Tensor.zeros(3, 1))), "concat", "[2, 3]", "[3, 1]");
     }
 
+    /** Regression (issue 10, defect 5): two -1 sizes used to give a confusing shape error from the kernel. */
+    @Test
+    void reshapeNamesAnAmbiguousOrImpossibleInferredSize() {
+        Tensor a = Tensor.zeros(2, 3);
+        assertMentions(assertThrows(ShapeException.class, () -> a.reshape(-1, -1)), "reshape", "[2, 3]", "[-1, -1]", "at most one");
+        assertMentions(assertThrows(ShapeException.class, () -> a.reshape(4, -1)), "reshape", "[2, 3]", "[4, -1]", "divide");
+        assertMentions(assertThrows(ShapeException.class, () -> a.reshape(-2, 3)), "reshape", "[-2, 3]", "axis 0");
+        assertTrue(java.util.Arrays.equals(new long[] {3, 2}, a.reshape(3, -1).shape()));
+    }
+
     @Test
     void shapeErrorsInsideTransformsAreReportedTheSameWay() {
         Tensor b = Tensor.zeros(4, 3);

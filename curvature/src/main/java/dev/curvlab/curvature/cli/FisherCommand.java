@@ -38,6 +38,9 @@ final class FisherCommand extends DenseMatrixCommand {
     protected void checkOptions() {
         super.checkOptions();
         checkWritable(se, "--se");
+        if (se != null && layer != null) {
+            throw usage("--se needs the whole observed Fisher; it cannot be combined with --layer");
+        }
         if (pinv && se == null) {
             throw usage("--pinv only applies with --se FILE");
         }
@@ -79,7 +82,7 @@ final class FisherCommand extends DenseMatrixCommand {
             write(out, f);
         }
         write(se, errors);
-        report(op.size(), r, out);
+        report(op, r, out);
         out().println(String.format(Locale.ROOT, "standard errors: min %s, max %s%s", num(errors.minNumber().doubleValue()),
                 num(errors.maxNumber().doubleValue()),
                 cov.droppedDirections() > 0 ? ", " + cov.droppedDirections() + " singular direction(s) dropped by the pseudo-inverse" : ""));

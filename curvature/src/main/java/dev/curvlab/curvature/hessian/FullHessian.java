@@ -21,9 +21,19 @@ import org.slf4j.LoggerFactory;
  * a unique hidden {@code .FILE.<random>.partial} (or a checkpoint directory, resumable) and the file gets its final name only
  * when complete.
  *
- * <p>Block j's columns {@code H[:, J]} are stored as rows J (the matrix is symmetric); the
- * asymmetry {@code max |H - H^T|} of the computed matrix is reported, and {@link Options#symmetrize}
- * replaces it by {@code (H + H^T) / 2}.
+ * <p>Any operator's matrix, or its square block over a range of parameters ({@link Options#parameters},
+ * {@link Options#layer}), goes through the same steps: a <em>plan</em> ({@link #preflight}: method,
+ * memory, chunking, output), a <em>method</em> that emits bands of complete rows ({@link StructuredHessian}
+ * for operators that declare a structured form, else blocks of columns by products) and a
+ * <em>sink</em> ({@link RowBandSink}: memory, file, checkpoint, progress). What the method may do is
+ * read from {@link LinearOperator#capabilities()}: block j's columns {@code A[:, J]} are stored as rows
+ * J only for an operator that declares itself symmetric; a non-symmetric operator's columns are
+ * assembled as columns, in memory. The asymmetry {@code max |H - H^T|} of the computed matrix is
+ * reported, and {@link Options#symmetrize} replaces it by {@code (H + H^T) / 2}.
+ *
+ * <p>The memory budget covers what the computation allocates (the result when held in memory, the
+ * band being written, the method's working arrays); the JVM with ND4J loaded adds its own baseline
+ * (see {@link MemoryBudget}).
  */
 public final class FullHessian {
     private static final Logger LOG = LoggerFactory.getLogger(FullHessian.class);
@@ -40,6 +50,9 @@ public final class FullHessian {
         Path checkpoint;
         ProgressListener progress = ProgressListener.NONE;
         boolean symmetrize;
+        long rangeStart = -1;
+        long rangeEnd = -1;
+        int layer = -1;
 
         public Options method(HessianMethod m) {
             this.method = m;
@@ -81,6 +94,51 @@ public final class FullHessian {
             this.symmetrize = s;
             return this;
         }
+
+        /** Only the square block over parameters {@code [start, end)} (rows and columns), {@code [end - start, end - start]}. */
+        public Options parameters(long start, long end) {
+            if (start < 0 || end <= start) {
+                throw new IllegalArgumentException("parameter range [" + start + ", " + end + ") is empty or negative");
+            }
+            this.rangeStart = start;
+            this.rangeEnd = end;
+            this.layer = -1;
+            return this;
+        }
+
+        /** Only layer L's diagonal block (its W and b) of a curvature operator of a Sequential model. */
+        public Options layer(int layer) {
+            if (layer < 0) {
+                throw new IllegalArgumentException("layer must be >= 0, got " + layer);
+            }
+            this.layer = layer;
+            this.rangeStart = -1;
+            this.rangeEnd = -1;
+            return this;
+        }
+
+        /** The parameter range {@code [start, end)} these options select for {@code op}. */
+        long[] range(LinearOperator op) {
+            if (layer >= 0) {
+                if (!(op instanceof CurvatureOperator c)) {
+                    throw new IllegalArgumentException("a layer's block needs the operator of a model; use parameters(start, end) for "
+                            + op.getClass().getSimpleName());
+                }
+                long[] offsets = c.model().layerOffsets();
+                if (layer + 1 >= offsets.length) {
+                    throw new IllegalArgumentException("layer " + layer + " is out of range: model " + c.model().describe() + " has "
+                            + (offsets.length - 1) + " layers (0.." + (offsets.length - 2) + ")");
+                }
+                return new long[] {offsets[layer], offsets[layer + 1]};
+            }
+            if (rangeStart < 0) {
+                return new long[] {0, op.size()};
+            }
+            if (rangeEnd > op.size()) {
+                throw new IllegalArgumentException("parameter range [" + rangeStart + ", " + rangeEnd + ") outside [0, " + op.size() + ")");
+            }
+            return new long[] {rangeStart, rangeEnd};
+        }
     }
 
     /**
@@ -92,28 +150,43 @@ public final class FullHessian {
             boolean resumed) {
     }
 
-    /** Computes the dense matrix of {@code op}. */
+    /** Computes the dense matrix of {@code op} (or its block over the selected parameters). */
     public static Result compute(LinearOperator op, Options o) throws IOException {
-        long n = op.size();
+        long[] range = o.range(op);
+        long n = range[1] - range[0];
         HessianMethod method = o.method;
+        boolean structuredRange = StructuredHessian.supports(op) && StructuredHessian.layerSpan(op, range) != null;
         if (method == HessianMethod.AUTO) {
-            method = StructuredHessian.supports(op) ? HessianMethod.STRUCTURED : HessianMethod.BLOCKED;
-        } else if (method == HessianMethod.STRUCTURED && !StructuredHessian.supports(op)) {
-            throw new IllegalArgumentException("the structured method needs the Hessian, GGN or observed Fisher of a Sequential dense network"
-                    + " with a built-in loss; got " + op.getClass().getSimpleName() + " (use --method blocked)");
+            method = structuredRange ? HessianMethod.STRUCTURED : HessianMethod.BLOCKED;
+        } else if (method == HessianMethod.STRUCTURED && !structuredRange) {
+            StructuredHessian.require(op);
+            throw new IllegalArgumentException("the structured method computes whole layers' blocks; parameters [" + range[0] + ", " + range[1]
+                    + ") do not start and end at layer boundaries (use the blocked method)");
         }
         double perColumn = workingBytesPerColumn(op);
         int k = method == HessianMethod.ROWLOOP ? 1 : o.blockSize > 0 ? (int) Math.min(o.blockSize, n) : autoBlock(n, perColumn, o.budget, rowsTimesWidth(op));
-        Plan plan = preflight(n, k, perColumn, method, o);
+        Plan plan = preflight(op, range, k, perColumn, method, o);
         long start = System.nanoTime();
-        Result r = method == HessianMethod.STRUCTURED ? StructuredHessian.compute(op, plan, o) : blocked(op, n, k, plan, o, method);
+        Result r = method == HessianMethod.STRUCTURED ? StructuredHessian.compute(op, plan, o) : blocked(op, range, k, plan, o, method);
         LOG.info("hessian: N = {} by {} in {} s{}", n, method.name().toLowerCase(), String.format("%.3f", (System.nanoTime() - start) / 1e9),
                 r.matrix() != null ? String.format(", max |H - H^T| = %.2e", r.asymmetry()) : "");
         return r;
     }
 
-    /** What the preflight decided. */
-    record Plan(boolean inMemory, Path partial, HessianCheckpoint checkpoint) {
+    /**
+     * What the preflight decided: the result in memory or streamed to {@code partial}, the checkpoint,
+     * the parameter range {@code [start, end)}, and samples per chunk for the structured method.
+     */
+    record Plan(boolean inMemory, Path partial, HessianCheckpoint checkpoint, long rangeStart, long rangeEnd, long chunkSamples,
+            double plannedBytes, double budgetBytes) {
+        long size() {
+            return rangeEnd - rangeStart;
+        }
+
+        /** Frees native garbage whenever the computation runs past this plan (see {@link NativeGarbage}). */
+        NativeGarbage garbageGuard() {
+            return NativeGarbage.beyond(plannedBytes, budgetBytes);
+        }
     }
 
     /**
@@ -158,23 +231,49 @@ public final class FullHessian {
         return perColumn;
     }
 
-    static Plan preflight(long n, int k, double perColumn, HessianMethod method, Options o) throws IOException {
+    /** The working memory a method needs besides the result, and the chunk size it implies (structured only). */
+    private record Working(double bytes, long chunkSamples) {
+    }
+
+    /** Working memory with the result in memory ({@code streamed} false) or streamed band by band; null when nothing fits. */
+    private static Working working(LinearOperator op, long[] range, int k, double perColumn, HessianMethod method, double available,
+            boolean streamed) {
+        if (method == HessianMethod.STRUCTURED) {
+            long bandRows = streamed ? StructuredHessian.largestLayerRows(op, range) : 0;
+            StructuredHessian.Sizing sizing = StructuredHessian.plan(op, available, bandRows, range);
+            return sizing == null ? null : new Working(sizing.workingBytes(), sizing.chunkSamples());
+        }
+        double work = k * perColumn;
+        return work <= available ? new Working(work, 0) : null;
+    }
+
+    static Plan preflight(LinearOperator op, long[] range, int k, double perColumn, HessianMethod method, Options o) throws IOException {
+        long n = range[1] - range[0];
         double result = 8.0 * n * n;
-        double work = method == HessianMethod.STRUCTURED ? StructuredHessian.workingBytes(n) : k * perColumn;
+        double budget = o.budget.bytes();
         boolean stream = o.out != null || o.checkpoint != null;
-        boolean fits = result + work <= o.budget.bytes();
-        if (work > o.budget.bytes() || (!fits && !stream)) {
+        boolean symmetric = op.capabilities().symmetric();
+        Working inMemory = working(op, range, k, perColumn, method, budget - result, false);
+        Working streamed = inMemory != null || !stream || !symmetric ? null : working(op, range, k, perColumn, method, budget, true);
+        if (inMemory == null && streamed == null) {
+            Working alone = working(op, range, k, perColumn, method, Double.MAX_VALUE, stream && symmetric);
             String streaming = stream ? "" : String.format(", or streaming it to disk with --out FILE.npy (%s of disk)", MemoryBudget.format(result));
-            String need = work > o.budget.bytes() && stream
-                    ? String.format("about %s of working memory (block of %d columns) even when streaming the %s result to disk", MemoryBudget.format(work), k,
+            String need = stream && symmetric
+                    ? String.format("about %s of working memory%s even when streaming the %s result to disk", MemoryBudget.format(alone.bytes()),
+                            method == HessianMethod.STRUCTURED ? " (one chunk of samples)" : String.format(" (block of %d columns)", k),
                             MemoryBudget.format(result))
-                    : String.format("%s (N^2 x 8 bytes) plus about %s working memory", MemoryBudget.format(result), MemoryBudget.format(work));
+                    : String.format("%s (N^2 x 8 bytes) plus about %s working memory%s", MemoryBudget.format(result), MemoryBudget.format(alone.bytes()),
+                            symmetric ? "" : " (a non-symmetric operator's matrix is assembled in memory)");
             throw new HessianTooLargeException(String.format(
                     "a dense Hessian of N = %d parameters needs %s, more than the %s budget (--max-memory). Alternatives: a smaller --block,"
                             + " the Hessian of one layer's block (--layer), Hessian-vector products (hvp), estimators that never form the"
                             + " matrix (eigs, trace), structured approximations (curvlab kfac, diag, laplace --structure kron)%s",
                     n, need, MemoryBudget.format(o.budget.bytes()), streaming));
         }
+        if (!symmetric && o.checkpoint != null) {
+            throw new IllegalArgumentException("a non-symmetric operator's matrix is assembled by columns in memory and cannot be checkpointed");
+        }
+        boolean fits = inMemory != null;
         Path target = o.checkpoint != null ? o.checkpoint : o.out != null ? o.out.toAbsolutePath().getParent() : null;
         if (stream && target != null && MemoryBudget.usableDisk(target) < result) {
             throw new HessianTooLargeException(String.format("writing a Hessian of N = %d needs %s of disk but %s has only %s free",
@@ -182,28 +281,62 @@ public final class FullHessian {
         }
         HessianCheckpoint cp = o.checkpoint != null ? new HessianCheckpoint(o.checkpoint) : null;
         Path partial = cp != null ? cp.matrixFile() : o.out != null ? dev.curvlab.nn.io.AtomicFiles.temporaryName(o.out) : null;
+        Working chosen = fits ? inMemory : streamed;
+        LOG.debug("hessian: plan {} N = {}, result {}, working {}{}", method.name().toLowerCase(), n, MemoryBudget.format(result),
+                MemoryBudget.format(chosen.bytes()), chosen.chunkSamples() > 0 ? ", chunks of " + chosen.chunkSamples() + " samples" : "");
         if (!fits) {
             LOG.info("hessian: {} does not fit the {} memory budget; streaming blocks to {}", MemoryBudget.format(result),
                     MemoryBudget.format(o.budget.bytes()), partial);
         }
-        return new Plan(fits, partial, cp);
+        double planned = chosen.bytes() + (fits ? result : 0);
+        return new Plan(fits, partial, cp, range[0], range[1], chosen.chunkSamples(), planned, budget);
     }
 
-    private static Result blocked(LinearOperator op, long n, int k, Plan plan, Options o, HessianMethod method) throws IOException {
+    /**
+     * Blocks of k columns by products with identity columns; a symmetric operator's columns J are
+     * its rows J and stream to the sink band by band, a non-symmetric one's are placed as columns of
+     * the in-memory matrix.
+     */
+    private static Result blocked(LinearOperator op, long[] range, int k, Plan plan, Options o, HessianMethod method) throws IOException {
         long t0 = System.nanoTime();
+        long n = plan.size();
+        boolean symmetric = op.capabilities().symmetric();
         try (RowBandSink sink = RowBandSink.open(n, plan, o, method, k, () -> Fingerprint.of(op))) {
-            int kk0 = sink.blockSize();
-            for (long j = sink.resumeRow(); j < n; j += kk0) {
-                long kk = Math.min(kk0, n - j);
-                INDArray e = Nd4j.zeros(DataType.DOUBLE, n, kk);
-                e.get(NDArrayIndex.interval(j, j + kk), NDArrayIndex.all()).assign(Nd4j.eye(kk).castTo(DataType.DOUBLE));
-                INDArray rows = op.matmat(e).transpose().dup('c');    // columns J of H, stored as rows J
-                e.close();
-                sink.accept(j, rows);
-                rows.close();
+            int blockSize = sink.blockSize();
+            INDArray byColumns = symmetric ? null : sink.wholeMatrix();
+            NativeGarbage guard = plan.garbageGuard();
+            for (long j = sink.resumeRow(); j < n; j += blockSize) {
+                long count = Math.min(blockSize, n - j);
+                INDArray columns = columns(op, range[0], n, j, count);                        // A[range, J]: [n, count]
+                if (symmetric) {
+                    INDArray rows = columns.transpose().dup('c');                            // = A[J, range], stored as rows J
+                    sink.accept(j, rows);
+                    rows.close();
+                } else {
+                    byColumns.get(NDArrayIndex.all(), NDArrayIndex.interval(j, j + count)).assign(columns);
+                    o.progress.progress("hessian", j + count, n);
+                }
+                columns.close();
+                guard.check();
+            }
+            if (!symmetric) {
+                sink.acceptAll(byColumns);
             }
             return sink.finish(t0);
         }
     }
 
+    /** Columns {@code [start + j, start + j + count)} of the operator, rows {@code [start, start + n)}: {@code [n, count]}. */
+    private static INDArray columns(LinearOperator op, long start, long n, long j, long count) {
+        INDArray e = Nd4j.zeros(DataType.DOUBLE, op.size(), count);
+        e.get(NDArrayIndex.interval(start + j, start + j + count), NDArrayIndex.all()).assign(Nd4j.eye(count).castTo(DataType.DOUBLE));
+        INDArray product = op.matmat(e);
+        e.close();
+        if (n == op.size()) {
+            return product;
+        }
+        INDArray rows = product.get(NDArrayIndex.interval(start, start + n), NDArrayIndex.all()).dup('c');
+        product.close();
+        return rows;
+    }
 }

@@ -4,7 +4,11 @@ import java.util.Locale;
 
 /** How {@link FullHessian} builds the dense matrix. */
 public enum HessianMethod {
-    /** STRUCTURED when the problem qualifies (a Sequential model of dense layers with a built-in loss), else BLOCKED. */
+    /**
+     * STRUCTURED when the operator declares a structured form (the Hessian, GGN or observed Fisher of
+     * a Sequential dense network, with any loss: one without closed-form output derivatives gets them
+     * from the engine) and the parameters asked for are whole layers; else BLOCKED.
+     */
     AUTO,
     /** The per-sample Kronecker-structured exact Hessian of dense networks ({@link StructuredHessian}). */
     STRUCTURED,

@@ -29,7 +29,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * </ul>
  * Computed with a handful of batched GEMMs per layer; nothing loops over samples.
  */
-final class LayerStates {
+final class LayerStates implements AutoCloseable {
     final int layers;
     final long samples;
     final INDArray[] aug;
@@ -41,12 +41,13 @@ final class LayerStates {
     private final INDArray[][] s;
 
     /**
-     * @param factor multiplies the loss (1 for SUM; {@code nllPerSum} for NLL)
+     * States of the summed loss {@code sum_s loss(f(x_s), y_s)} (the operator's scale is applied when
+     * blocks are written).
+     *
      * @param ggn drop the activation-curvature terms (generalized Gauss-Newton)
      */
-    LayerStates(Sequential model, Loss loss, Tensor x, Tensor y, INDArray theta, double factor, boolean ggn) {
+    LayerStates(Sequential model, Loss loss, Tensor x, Tensor y, INDArray theta, boolean ggn) {
         List<Dense> ls = model.layers();
-        ParamLayout layout = model.layout();
         layers = ls.size();
         samples = x.size(0);
         aug = new INDArray[layers];
@@ -60,23 +61,31 @@ final class LayerStates {
         INDArray a = x.array();
         for (int k = 0; k < layers; k++) {
             Dense d = ls.get(k);
-            ParamLayout.Block wb = layout.block(2 * k);
-            ParamLayout.Block bb = layout.block(2 * k + 1);
+            ParamLayout.Block wb = model.weightBlock(k);
+            ParamLayout.Block bb = model.biasBlock(k);
             w[k] = theta.get(NDArrayIndex.interval(wb.offset(), wb.end())).reshape('c', new long[] {d.in(), d.out()}).dup('c');
             INDArray bias = theta.get(NDArrayIndex.interval(bb.offset(), bb.end())).reshape('c', new long[] {d.out()});
             aug[k] = Nd4j.hstack(a, Nd4j.ones(DataType.DOUBLE, samples, 1));
             INDArray z = MatMulKernel.gemm(a, w[k], false, false).addiRowVector(bias);
             d1[k] = d.activation().derivative(z);
             d2[k] = ggn ? null : d.activation().secondDerivative(z);
-            a = d.activation().apply(Tensor.of(z)).array();
+            INDArray next = d.activation().apply(Tensor.of(z)).array();
+            free(z, next);
+            if (k > 0) {
+                free(a, next);                              // the previous activation (aug[k] holds a copy); never the input x
+            }
+            a = next;
         }
         // loss derivatives in the network output a_L, per sample
         Tensor out = Tensor.of(a);
         OutputDerivatives closed = loss.outputDerivatives(a, y.array());
-        INDArray gA = closed != null ? closed.gradient().muli(factor)
-                : ArrayScope.run(() -> Rowwise.gradient(f -> loss.perSample(f, y).mul(factor), out)).array();
-        INDArray mA = closed != null ? closed.hessian().muli(factor)
-                : ArrayScope.run(() -> Rowwise.hessian(f -> loss.perSample(f, y).mul(factor), out)).array();
+        INDArray gA = closed != null ? closed.gradient()
+                : ArrayScope.run(() -> Rowwise.gradient(f -> loss.perSample(f, y), out)).array();
+        INDArray mA = closed != null ? closed.hessian()
+                : ArrayScope.run(() -> Rowwise.hessian(f -> loss.perSample(f, y), out)).array();
+        if (layers > 1) {
+            free(a, gA);
+        }
         for (int k = layers - 1; k >= 0; k--) {
             long dk = ls.get(k).out();
             g[k] = gA.mul(d1[k]);
@@ -86,6 +95,9 @@ final class LayerStates {
                 Nd4j.create(mk.data(), new long[] {samples, dk}, new long[] {dk * dk, dk + 1}, 0, 'c').addi(gA.mul(d2[k]));
             }
             m[k] = mk;
+            free(d2[k], mk);
+            free(gA, mk);
+            free(mA, mk);
             if (k > 0) {
                 long din = ls.get(k).in();
                 gA = MatMulKernel.gemm(g[k], w[k], false, true);
@@ -96,6 +108,33 @@ final class LayerStates {
                 mA = MatMulKernel.gemm(xt.reshape('c', new long[] {samples * din, dk}), w[k], false, true)
                         .reshape('c', new long[] {samples, din, din});
                 xt.close();
+            }
+        }
+    }
+
+    /** Frees {@code a}'s native memory now (not when the collector gets to it), unless it shares {@code keep}'s buffer or is null. */
+    static void free(INDArray a, INDArray keep) {
+        if (a != null && !a.wasClosed() && (keep == null || base(a) != base(keep))) {
+            a.close();
+        }
+    }
+
+    private static org.nd4j.linalg.api.buffer.DataBuffer base(INDArray a) {
+        var d = a.data();
+        return d.originalDataBuffer() != null ? d.originalDataBuffer() : d;
+    }
+
+    /** Frees every per-sample array now: a chunk's states are dropped before the next chunk's are built. */
+    @Override
+    public void close() {
+        for (INDArray[] group : new INDArray[][] {aug, d1, g, m, w, mw}) {
+            for (INDArray a : group) {
+                free(a, null);
+            }
+        }
+        for (INDArray[] row : s) {
+            for (INDArray a : row) {
+                free(a, null);
             }
         }
     }

@@ -10,6 +10,17 @@ import java.util.Locale;
  * How much memory a computation may use, and the preflight check that refuses work that cannot
  * fit before any of it starts. The default budget is 75% of the machine's physical memory (ND4J
  * arrays live outside the Java heap); override it with {@code --max-memory} / {@link #of(long)}.
+ *
+ * <p>The budget covers what the computation allocates: the result when it is held in memory (or
+ * mapped from its output file), the band of rows being written when it is streamed, and the
+ * method's working memory (for the structured method one chunk of samples, whose size the plan
+ * chooses from the budget and the sample count; for the blocked method one block of columns), with
+ * unreachable native arrays freed whenever the computation runs past its plan
+ * ({@code NativeGarbage}). It does not cover the JVM's own baseline: the process with ND4J loaded
+ * (about 130 MB resident, measured by {@code bench/memory-check.sh}) and the Java heap that short
+ * lived Java arrays cycle through (up to the heap the JVM commits at start, by default 1/64 of
+ * physical memory; {@code -Xms}/{@code -Xmx} in {@code CURVLAB_JAVA_OPTS} set it). So a computation
+ * accepted under budget B peaks below B plus that baseline.
  */
 public final class MemoryBudget {
     private final long bytes;

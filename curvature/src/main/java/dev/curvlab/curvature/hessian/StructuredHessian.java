@@ -1,18 +1,16 @@
 package dev.curvlab.curvature.hessian;
 
 import dev.curvlab.curvature.operator.CurvatureOperator;
-import dev.curvlab.curvature.operator.GgnOperator;
-import dev.curvlab.curvature.operator.HessianOperator;
 import dev.curvlab.curvature.operator.LinearOperator;
-import dev.curvlab.curvature.operator.ObservedFisherOperator;
+import dev.curvlab.curvature.operator.OperatorCapabilities;
 import dev.curvlab.core.Tensor;
 import dev.curvlab.core.kernels.LargeMatrix;
 import dev.curvlab.nn.ModelObjective;
-import dev.curvlab.nn.loss.Reduction;
 import dev.curvlab.nn.model.Dense;
 import dev.curvlab.nn.model.Sequential;
 import java.io.IOException;
 import java.util.List;
+import java.util.function.Consumer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -53,70 +51,158 @@ import org.nd4j.linalg.factory.Nd4j;
  * (per sample, in closed form, {@link dev.curvlab.nn.loss.Loss#outputDerivatives}, or by the core
  * engine), and {@code S_kj = S_k,j-1 D_{j-1} W_j}; for adjacent layers
  * {@code R_k,k+1^T = M_{k+1} W_{k+1}^T D_k} reuses the recursion's product. The GGN is the same without
- * the {@code s''} term and without T.
+ * the {@code s''} term and without T. Everything is computed for the summed loss and multiplied by
+ * the operator's declared {@link OperatorCapabilities#lossScale()} (1/Z for the mean loss, the loss's
+ * {@code nllPerSum} for the observed Fisher), so the operator's kind and scale are all this class
+ * reads from it.
+ *
+ * <h2>Memory</h2>
+ * The per-sample factors of a chunk of samples are built, used for every pair and freed before the
+ * next chunk's are built, so the working memory is one chunk's states ({@link #perSampleDoubles}
+ * doubles per sample), the scratch buffers of {@link KroneckerBlocks.Workspace}, and, when rows are
+ * streamed, one layer's band of rows; {@link #plan} chooses the chunk within the budget.
  */
 public final class StructuredHessian {
+    /** Per-sample tensors of one chunk are kept under this many doubles (128 MB) unless the budget asks for fewer. */
+    static final long CHUNK_DOUBLES = 16L << 20;
+    /**
+     * Peak over the counted per-sample doubles, calibrated by {@code bench/memory-check.sh}: ND4J's
+     * temporaries of the backward recursion and the pair products, and the Java copies, take about
+     * 2.5 times as much again (with 2.0, 20-64-64-10 with 2,000 samples under 600 MB peaked 200 MB over).
+     */
+    static final double TRANSIENT_FACTOR = 3.5;
+
     private StructuredHessian() {
     }
 
-    /** True for the Hessian, GGN and observed Fisher operators (all of Sequential dense networks). */
+    /** True when the operator declares a structured form (the Hessian, GGN and observed Fisher of a dense network). */
     public static boolean supports(LinearOperator op) {
-        return op instanceof HessianOperator || op instanceof GgnOperator || op instanceof ObservedFisherOperator;
+        return op instanceof CurvatureOperator && op.capabilities().structured();
     }
 
-    /** Working memory besides the result: a few blocks of the largest layer pair. */
-    static double workingBytes(long n) {
-        return 8.0 * n * n * 0.6;
+    /** The operator as a curvature operator with a structured form, or a clear refusal. */
+    static CurvatureOperator require(LinearOperator op) {
+        if (!supports(op)) {
+            OperatorCapabilities caps = op.capabilities();
+            throw new IllegalArgumentException("the structured method needs the Hessian, GGN or observed Fisher of a Sequential dense network;"
+                    + " got " + op.getClass().getSimpleName() + " (" + caps.kind().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+                    + "): use the blocked method");
+        }
+        return (CurvatureOperator) op;
+    }
+
+    /** How the structured method will run: samples per chunk and the working memory that implies. */
+    record Sizing(long chunkSamples, double workingBytes) {
+    }
+
+    /**
+     * The chunk size and working memory for {@code op} when {@code available} bytes remain besides
+     * the result (a band of {@code bandRows} rows is held when streaming; 0 when the matrix is in
+     * memory): the largest chunk up to {@link #CHUNK_DOUBLES} and the largest batch that fits, or
+     * null when not even one sample fits.
+     */
+    static Sizing plan(LinearOperator op, double available, long bandRows, long[] range) {
+        CurvatureOperator c = require(op);
+        long perSample = perSampleDoubles(c.model());
+        long maxBatch = 1;
+        for (ModelObjective b : c.batches()) {
+            maxBatch = Math.max(maxBatch, b.samples());
+        }
+        double band = 8.0 * bandRows * (range[1] - range[0]);
+        long chunk = Math.max(1, Math.min(maxBatch, CHUNK_DOUBLES / perSample));
+        while (chunk >= 1) {
+            double work = workingBytes(perSample, chunk) + band;
+            if (work <= available) {
+                return new Sizing(chunk, work);
+            }
+            if (chunk == 1) {
+                return null;
+            }
+            chunk = Math.max(1, chunk / 2);
+        }
+        return null;
+    }
+
+    /** Working memory of one chunk: its states with their transients, and the scratch buffers (each at most 1.5 x their cap). */
+    static double workingBytes(long perSample, long chunk) {
+        double states = 8.0 * chunk * perSample * TRANSIENT_FACTOR;
+        double buffers = 3 * 1.5 * 8.0 * Math.min(KroneckerBlocks.Workspace.BUFFER_DOUBLES, chunk * perSample);
+        return states + buffers;
+    }
+
+    /** Rows of the largest layer in the range: the band held while streaming. */
+    static long largestLayerRows(LinearOperator op, long[] range) {
+        long[] offsets = require(op).model().layerOffsets();
+        int[] span = layerSpan(op, range);
+        long rows = 0;
+        for (int k = span[0]; k < span[1]; k++) {
+            rows = Math.max(rows, offsets[k + 1] - offsets[k]);
+        }
+        return rows;
+    }
+
+    /**
+     * The layers {@code [first, end)} whose parameters make up exactly {@code range}, or null when
+     * the range does not start and end at layer boundaries (the structured method writes whole
+     * layer pairs).
+     */
+    static int[] layerSpan(LinearOperator op, long[] range) {
+        long[] offsets = require(op).model().layerOffsets();
+        int first = java.util.Arrays.binarySearch(offsets, range[0]);
+        int end = java.util.Arrays.binarySearch(offsets, range[1]);
+        return first >= 0 && end > first ? new int[] {first, end} : null;
     }
 
     static FullHessian.Result compute(LinearOperator op, FullHessian.Plan plan, FullHessian.Options o) throws IOException {
-        CurvatureOperator c = (CurvatureOperator) op;
+        CurvatureOperator c = require(op);
         long t0 = System.nanoTime();
-        long n = c.size();
-        try (RowBandSink sink = RowBandSink.open(n, plan, o, HessianMethod.STRUCTURED, 0, () -> Fingerprint.of(op))) {
-            long[] offsets = offsets(c.model());
-            int layers = c.model().layers().size();
+        long n = plan.size();
+        long chunk = plan.chunkSamples();
+        int[] span = layerSpan(op, new long[] {plan.rangeStart(), plan.rangeEnd()});
+        String range = n == c.size() ? "" : " parameters [" + plan.rangeStart() + ", " + plan.rangeEnd() + ")";
+        try (RowBandSink sink = RowBandSink.open(n, plan, o, HessianMethod.STRUCTURED, 0, () -> Fingerprint.of(op) + range)) {
+            long[] offsets = c.model().layerOffsets();
+            long base = offsets[span[0]];
             sink.symmetricByConstruction();
+            NativeGarbage guard = plan.garbageGuard();
             if (plan.inMemory() && plan.checkpoint() == null) {
                 INDArray h = sink.wholeMatrix();            // the output file itself when there is one
-                assemble(c, offsets, h);
+                assemble(c, span, h, new KroneckerBlocks.Workspace(), chunk, guard);
                 sink.acceptAll(h);
             } else {                                        // streamed or checkpointed: one layer's rows at a time
-                for (int k = 0; k < layers; k++) {
-                    if (offsets[k + 1] <= sink.resumeRow()) {
+                for (int k = span[0]; k < span[1]; k++) {
+                    if (offsets[k + 1] - base <= sink.resumeRow()) {
                         continue;
                     }
-                    sink.accept(offsets[k], band(c, n, offsets, k));
+                    INDArray rows = band(c, span, k, chunk, guard);
+                    sink.accept(offsets[k] - base, rows);
+                    rows.close();
                 }
             }
             return sink.finish(t0);
         }
     }
 
-    /** Writes the whole matrix into {@code h: [N, N]} (C order): every layer pair k &lt;= j with its mirror, summed over chunks of samples. */
-    static void assemble(CurvatureOperator c, long[] offsets, INDArray h) {
-        assemble(c, offsets, h, new KroneckerBlocks.Workspace());
+    /**
+     * Writes the block of layers {@code span = [first, end)} into {@code h} (C order, square over
+     * their parameters): every layer pair k &lt;= j in the span with its mirror, summed over chunks of samples.
+     */
+    static void assemble(CurvatureOperator c, int[] span, INDArray h, KroneckerBlocks.Workspace ws, long chunk, NativeGarbage guard) {
+        long base = c.model().layerOffsets()[span[0]];
+        boolean[] first = {true};
+        forEachChunk(c, chunk, guard, st -> {
+            pairs(c, st, span, -1, new KroneckerBlocks.Destination(h, base, base, !first[0]), ws);
+            first[0] = false;
+        });
     }
 
-    static void assemble(CurvatureOperator c, long[] offsets, INDArray h, KroneckerBlocks.Workspace ws) {
-        boolean first = true;
-        for (ModelObjective b : c.batches()) {
-            for (LayerStates st : states(c, b)) {
-                pairs(c, st, offsets, -1, new KroneckerBlocks.Destination(h, 0, 0, !first), ws);
-                first = false;
-            }
-        }
-    }
-
-    /** Rows of layer k, {@code [rows_k, N]}: the pairs (k, j) and (j, k) that write them. */
-    static INDArray band(CurvatureOperator c, long n, long[] offsets, int k) {
-        INDArray rows = Nd4j.zeros(DataType.DOUBLE, offsets[k + 1] - offsets[k], n);
+    /** Rows of layer k over the span's columns, {@code [rows_k, columns]}: the pairs (k, j) and (j, k) that write them. */
+    static INDArray band(CurvatureOperator c, int[] span, int k, long chunk, NativeGarbage guard) {
+        long[] offsets = c.model().layerOffsets();
+        long base = offsets[span[0]];
+        INDArray rows = Nd4j.zeros(DataType.DOUBLE, offsets[k + 1] - offsets[k], offsets[span[1]] - base);
         KroneckerBlocks.Workspace ws = new KroneckerBlocks.Workspace();
-        for (ModelObjective b : c.batches()) {
-            for (LayerStates st : states(c, b)) {
-                pairs(c, st, offsets, k, new KroneckerBlocks.Destination(rows, offsets[k], 0, true), ws);
-            }
-        }
+        forEachChunk(c, chunk, guard, st -> pairs(c, st, span, k, new KroneckerBlocks.Destination(rows, offsets[k], base, true), ws));
         return rows;
     }
 
@@ -138,88 +224,111 @@ public final class StructuredHessian {
      * preflight, progress or logging (use {@link FullHessian#compute} for those).
      */
     public static INDArray matrix(CurvatureOperator c) {
-        if (!supports(c)) {
-            throw new IllegalArgumentException("the structured method needs the Hessian, GGN or observed Fisher operator, got "
-                    + c.getClass().getSimpleName());
-        }
+        require(c);
         INDArray h = LargeMatrix.zeros(c.size(), c.size());
-        assemble(c, offsets(c.model()), h);
+        assemble(c, new int[] {0, c.model().layers().size()}, h, new KroneckerBlocks.Workspace(), defaultChunk(c), NativeGarbage.NONE);
         return h;
     }
 
-    /** Diagonal (per-layer) block k alone, {@code [rows_k, rows_k]}. */
+    /**
+     * Diagonal (per-layer) block k alone, {@code [rows_k, rows_k]}, of a supported operator (others
+     * are refused: {@link FullHessian#compute} with {@link FullHessian.Options#layer} computes any
+     * operator's block).
+     */
     public static INDArray layerBlock(CurvatureOperator c, int k) {
-        long[] off = offsets(c.model());
+        require(c);
+        long[] off = c.model().layerOffsets();
+        if (k < 0 || k + 1 >= off.length) {
+            throw new IndexOutOfBoundsException("layer " + k + " of model " + c.model().describe() + ", which has layers 0.." + (off.length - 2));
+        }
         long size = off[k + 1] - off[k];
         INDArray out = Nd4j.zeros(DataType.DOUBLE, size, size);
-        KroneckerBlocks.Workspace ws = new KroneckerBlocks.Workspace();
-        for (ModelObjective b : c.batches()) {
-            for (LayerStates st : states(c, b)) {
-                KroneckerBlocks.pair(st, k, k, c instanceof GgnOperator, c.normalization(), off[k], off[k],
-                        new KroneckerBlocks.Destination(out, off[k], off[k], true), ws);
-            }
-        }
+        assemble(c, new int[] {k, k + 1}, out, new KroneckerBlocks.Workspace(), defaultChunk(c), NativeGarbage.NONE);
         return out;
     }
 
-    /** Layer pairs k &lt;= j of one chunk (only those touching layer {@code only}, unless it is -1). */
-    private static void pairs(CurvatureOperator c, LayerStates st, long[] offsets, int only, KroneckerBlocks.Destination d,
+    /** Layer pairs k &lt;= j of the span, of one chunk (only those touching layer {@code only}, unless it is -1). */
+    private static void pairs(CurvatureOperator c, LayerStates st, int[] span, int only, KroneckerBlocks.Destination d,
             KroneckerBlocks.Workspace ws) {
-        int layers = offsets.length - 1;
-        for (int k = 0; k < layers; k++) {
-            for (int j = k; j < layers; j++) {
+        KroneckerBlocks.Settings settings = pairSettings(c, c.model().layerOffsets());
+        for (int k = span[0]; k < span[1]; k++) {
+            for (int j = k; j < span[1]; j++) {
                 if (only < 0 || k == only || j == only) {
-                    KroneckerBlocks.pair(st, k, j, c instanceof GgnOperator, c.normalization(), offsets[k], offsets[j], d, ws);
+                    KroneckerBlocks.pair(st, k, j, settings, d, ws);
                 }
             }
         }
     }
 
-    /**
-     * Per-sample states of the batch's samples in chunks small enough that the per-sample tensors
-     * (about {@link #perSampleDoubles} each) stay within {@link #CHUNK_DOUBLES}.
-     */
-    private static List<LayerStates> states(CurvatureOperator c, ModelObjective b) {
-        double factor = c.batchReduction() == Reduction.NLL ? c.loss().nllPerSum() : 1.0;
-        long s = b.samples();
-        long chunk = Math.max(1, Math.min(s, CHUNK_DOUBLES / perSampleDoubles(c.model())));
-        List<LayerStates> out = new java.util.ArrayList<>();
-        for (long start = 0; start < s; start += chunk) {
-            long end = Math.min(s, start + chunk);
-            Tensor x = chunk == s ? b.x() : b.x().rows(start, end);
-            Tensor y = chunk == s ? b.preparedTargets() : b.preparedTargets().rows(start, end);
-            out.add(new LayerStates(c.model(), c.loss(), x, y, c.parameters(), factor, c instanceof GgnOperator));
-        }
-        return out;
+    private static KroneckerBlocks.Settings pairSettings(CurvatureOperator c, long[] offsets) {
+        OperatorCapabilities caps = c.capabilities();
+        return new KroneckerBlocks.Settings(caps.kind().gaussNewton(), caps.lossScale(), offsets);
     }
 
-    /** Per-sample tensors of one chunk are kept under this many doubles (128 MB). */
-    static final long CHUNK_DOUBLES = 16L << 20;
+    /**
+     * Runs {@code body} on the per-sample states of each chunk of at most {@code chunk} samples of
+     * every batch, one chunk alive at a time: its states are freed before the next are built.
+     */
+    static void forEachChunk(CurvatureOperator c, long chunk, NativeGarbage guard, Consumer<LayerStates> body) {
+        boolean ggn = c.capabilities().kind().gaussNewton();
+        for (ModelObjective b : c.batches()) {
+            long s = b.samples();
+            for (long start = 0; start < s; start += chunk) {
+                long end = Math.min(s, start + chunk);
+                boolean whole = start == 0 && end == s;
+                Tensor x = whole ? b.x() : rows(b.x(), start, end);
+                Tensor y = whole ? b.preparedTargets() : rows(b.preparedTargets(), start, end);
+                try (LayerStates st = new LayerStates(c.model(), c.loss(), x, y, c.parameters(), ggn)) {
+                    body.accept(st);
+                } finally {
+                    if (!whole) {
+                        x.array().close();
+                        y.array().close();
+                    }
+                }
+                guard.check();
+            }
+        }
+    }
 
-    /** Doubles held per sample: M_k, S_kj, augmented inputs and the largest Khatri-Rao row. */
+    /** Rows {@code [start, end)} of a batch array as a C-order copy (the kernels read whole C-order buffers). */
+    private static Tensor rows(Tensor t, long start, long end) {
+        INDArray a = t.array();
+        return Tensor.of(a.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(start, end), org.nd4j.linalg.indexing.NDArrayIndex.all())
+                .dup('c'));
+    }
+
+    /** The chunk size without a budget: per-sample tensors within {@link #CHUNK_DOUBLES}. */
+    static long defaultChunk(CurvatureOperator c) {
+        return Math.max(1, CHUNK_DOUBLES / perSampleDoubles(c.model()));
+    }
+
+    /**
+     * Doubles held per sample by one chunk's states: M_k, S_kj (cached), the augmented inputs and
+     * activation derivatives, the products of the backward recursion, and the largest per-pair
+     * transients (R_kj, an input Jacobian and the first-order factor, with their Java copies; the
+     * Khatri-Rao factor and the products live in the workspace, counted apart).
+     */
     static long perSampleDoubles(Sequential model) {
         long total = 0;
         long maxPair = 1;
         List<Dense> ls = model.layers();
         for (int k = 0; k < ls.size(); k++) {
             long ok = ls.get(k).out();
-            total += ok * ok + ls.get(k).in() + 1 + 4 * ok;
+            long ak = ls.get(k).in() + 1;
+            total += ok * ok + ak + 4 * ok + ok * ls.get(k).in();
             for (int j = k; j < ls.size(); j++) {
-                total += ok * ls.get(j).out();
-                maxPair = Math.max(maxPair, (long) (ls.get(k).in() + 1) * (ls.get(j).in() + 1));
+                long oj = ls.get(j).out();
+                long aj = ls.get(j).in() + 1;
+                total += ok * oj;
+                long pair = ak + aj + 2 * ok * oj;                 // Java copies of u_k, u_j; R_kj and the adjacent first-order factor
+                if (j >= k + 2) {                                  // input Jacobian, its Java copy, and the first-order factor when formed whole
+                    long whole = ak * ok * (aj - 1) * oj <= KroneckerBlocks.Workspace.BUFFER_DOUBLES ? ok * (aj - 1) * oj : 0;
+                    pair += 2 * ok * (aj - 1) + whole;
+                }
+                maxPair = Math.max(maxPair, pair);
             }
         }
         return total + maxPair;
     }
-
-    /** Start of each layer's parameters, plus N at the end. */
-    static long[] offsets(Sequential model) {
-        List<Dense> ls = model.layers();
-        long[] off = new long[ls.size() + 1];
-        for (int k = 0; k < ls.size(); k++) {
-            off[k + 1] = off[k] + ls.get(k).parameterCount();
-        }
-        return off;
-    }
-
 }

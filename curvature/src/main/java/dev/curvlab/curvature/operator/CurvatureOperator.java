@@ -20,7 +20,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * Base of the curvature matrices of a model's loss on a data set, at parameters theta. It owns the
  * data loop and the normalisation: the data are split into batches once; {@code A V} is the sum of
  * one product per batch ({@link #batchProduct}, computed for that batch's summed loss, or its
- * negative log-likelihood) times {@link #scale()}. Subclasses implement the one product.
+ * negative log-likelihood) times {@link #scale()}. Subclasses implement the one product and declare
+ * what they are ({@link #kind()}); {@link #capabilities()} reports it to consumers, so a new
+ * curvature matrix is one class that touches nothing else.
  *
  * <p>Tangent layout: V arrives as {@code [N, k]}; batch products work on the transposed block
  * {@code [k, N]} (k directions through the engine at once) and return {@code [k, N]}.
@@ -82,8 +84,24 @@ public abstract class CurvatureOperator extends LinearOperator {
         return theta.length();
     }
 
-    /** The factor applied to the sum of batch products (e.g. 1 / normalizer for the mean loss). */
+    /** The factor applied to the sum of batch products (e.g. {@link #meanScale()} for the mean loss). */
     protected abstract double scale();
+
+    /** Which curvature matrix this is; {@link CurvatureKind#OTHER} unless the subclass says. */
+    protected CurvatureKind kind() {
+        return CurvatureKind.OTHER;
+    }
+
+    /**
+     * Kind, symmetry, the scale relative to the summed loss (this operator's {@link #scale()} times
+     * the batches' reduction scale, {@link Loss#scale}) and whether the structured method applies.
+     */
+    @Override
+    public OperatorCapabilities capabilities() {
+        CurvatureKind kind = kind();
+        double lossScale = scale() * loss.scale(reduction, batches.get(0).samples(), model.outputSize());
+        return new OperatorCapabilities(kind, isSymmetric(), lossScale, kind.hasStructuredForm());
+    }
 
     /** This operator's product for one batch: {@code [k, N]} for directions {@code vt: [k, N]}. */
     protected abstract Tensor batchProduct(ModelObjective batch, Tensor theta, Tensor vt);
@@ -106,17 +124,23 @@ public abstract class CurvatureOperator extends LinearOperator {
         return acc.transpose().dup('c').muli(scale());
     }
 
-    /** The mean-loss normaliser over the whole data set (n for ce, n*out for mse, ...). */
+    /** The scale of the mean loss over the whole data set, {@code 1 / Z} (Z = n for ce, n*out for mse, ...). */
     protected double meanScale() {
-        return 1.0 / loss.normalizer(samples, model.outputSize());
+        return loss.scale(Reduction.MEAN, samples, model.outputSize());
     }
 
-    /** The reduction each batch's loss uses (SUM or NLL); {@code A = normalization() * sum over batches}. */
+    /** The reduction each batch's loss uses; {@code A = scale() * sum over batches}. */
     public Reduction batchReduction() {
         return reduction;
     }
 
-    /** The factor on the sum of batch products: {@link #scale()}. */
+    /**
+     * The factor on the sum of batch products, {@link #scale()}.
+     *
+     * @deprecated one name for one thing: read {@code capabilities().lossScale()} (relative to the
+     *     summed loss), or {@link #scale()} in a subclass
+     */
+    @Deprecated
     public double normalization() {
         return scale();
     }

@@ -26,6 +26,11 @@ public final class EmpiricalFisherOperator extends CurvatureOperator {
     }
 
     @Override
+    protected CurvatureKind kind() {
+        return CurvatureKind.EMPIRICAL_FISHER;
+    }
+
+    @Override
     protected double scale() {
         return meanScale();
     }

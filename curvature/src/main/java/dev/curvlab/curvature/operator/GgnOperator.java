@@ -24,6 +24,11 @@ public final class GgnOperator extends CurvatureOperator {
     }
 
     @Override
+    protected CurvatureKind kind() {
+        return CurvatureKind.GGN;
+    }
+
+    @Override
     protected double scale() {
         return meanScale();
     }

@@ -20,6 +20,11 @@ public final class HessianOperator extends CurvatureOperator {
     }
 
     @Override
+    protected CurvatureKind kind() {
+        return CurvatureKind.HESSIAN;
+    }
+
+    @Override
     protected double scale() {
         return meanScale();
     }

@@ -19,6 +19,14 @@ public abstract class LinearOperator {
         return true;
     }
 
+    /**
+     * What this operator declares about itself (kind, symmetry, scale, structured method); consumers
+     * read this instead of testing the operator's class. A plain operator is {@link CurvatureKind#OTHER}.
+     */
+    public OperatorCapabilities capabilities() {
+        return OperatorCapabilities.generic(isSymmetric());
+    }
+
     /** {@code A V} for a block of k columns; {@code V} is not modified. Subclasses implement this. */
     protected abstract INDArray apply(INDArray v);
 

@@ -15,16 +15,23 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Observed Fisher information {@code I(theta) = -d2 log L / d theta2 = d2 NLL / d theta2}: the
  * Hessian of the negative log-likelihood summed over the data (no averaging), the seed's
  * {@code observed_fisher_info}. At a maximum-likelihood estimate its inverse estimates the
- * covariance of theta. For a likelihood that is not a built-in loss, use {@link #of}.
+ * covariance of theta. Per batch it is the Hessian of the summed loss, scaled by the loss's
+ * {@code NLL = nllPerSum * sum} ({@link dev.curvlab.nn.loss.Loss#scale}: one definition of NLL).
+ * For a likelihood that is not a built-in loss, use {@link #of}.
  */
 public final class ObservedFisherOperator extends CurvatureOperator {
     public ObservedFisherOperator(Sequential model, Loss loss, Dataset data, INDArray theta, int batchSize) {
-        super(model, loss, data, theta, batchSize, Reduction.NLL);
+        super(model, loss, data, theta, batchSize, Reduction.SUM);
+    }
+
+    @Override
+    protected CurvatureKind kind() {
+        return CurvatureKind.OBSERVED_FISHER;
     }
 
     @Override
     protected double scale() {
-        return 1.0;
+        return loss.scale(Reduction.NLL, samples, model.outputSize());   // NLL = nllPerSum * summed loss
     }
 
     @Override

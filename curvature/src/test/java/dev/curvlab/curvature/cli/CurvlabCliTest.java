@@ -151,6 +151,23 @@ class CurvlabCliTest {
         assertClose("layer block (subset operator)", NpyFile.read(b), expected, 1e-9);
     }
 
+    /** {@code --layer L} through the one dense-matrix path for every matrix command (issue 10): the full matrix's diagonal block. */
+    @Test
+    void everyDenseMatrixCommandGivesALayersBlock() throws Exception {
+        CliFixture f = CliFixture.mse(dir);
+        long start = f.model().layerOffsets()[1];
+        long end = f.model().layerOffsets()[2];
+        for (String command : new String[] {"ggn", "empirical-fisher", "fisher"}) {
+            Path whole = f.file(command + ".npy");
+            ok(f.args(command, "--out", whole));
+            INDArray expected = NpyFile.read(whole).get(NDArrayIndex.interval(start, end), NDArrayIndex.interval(start, end));
+            Path block = f.file(command + "-L1.npy");
+            CliFixture.Run r = ok(f.args(command, "--layer", 1, "--out", block));
+            assertTrue(r.out().contains("layer 1: parameters [" + start + ", " + end + ") of N = 32"), r::toString);
+            assertClose(command + " layer block", NpyFile.read(block), expected, 1e-9);
+        }
+    }
+
     @Test
     void hvpIsHessianTimesV() throws Exception {
         CliFixture f = CliFixture.mse(dir);

@@ -11,6 +11,7 @@ import dev.curvlab.core.Autodiff;
 import dev.curvlab.core.Tensor;
 import dev.curvlab.core.check.Comparison;
 import dev.curvlab.core.check.Tolerances;
+import dev.curvlab.curvature.operator.DenseOperator;
 import dev.curvlab.curvature.operator.HessianOperator;
 import dev.curvlab.curvature.progress.ProgressListener;
 import dev.curvlab.nn.ModelObjective;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class FullHessianTest {
     @TempDir
@@ -99,6 +101,28 @@ class FullHessianTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> FullHessian.compute(different,
                 new FullHessian.Options().method(HessianMethod.BLOCKED).checkpoint(cp)));
         assertTrue(e.getMessage().contains("different problem"), e.getMessage());
+    }
+
+    /**
+     * Regression (issue 10, defect 2): the blocked method stored computed columns as rows whatever the
+     * operator; a non-symmetric operator came back transposed. It is assembled by columns now, in
+     * memory and to a file, and refused for checkpoints.
+     */
+    @Test
+    void aNonSymmetricOperatorComesBackAsItIs() throws Exception {
+        INDArray a = Nd4j.create(new double[][] {{1, 2}, {0, 3}});
+        DenseOperator op = new DenseOperator(a);
+        assertFalse(op.capabilities().symmetric());
+        FullHessian.Result r = FullHessian.compute(op, new FullHessian.Options().blockSize(1));
+        assertEquals(a, r.matrix());
+        assertEquals(2.0, r.asymmetry());
+        Path out = dir.resolve("a.npy");
+        FullHessian.compute(op, new FullHessian.Options().out(out));
+        assertEquals(a, NpyFile.read(out));
+        assertEquals(a.get(NDArrayIndex.interval(1, 2), NDArrayIndex.interval(1, 2)),
+                FullHessian.compute(op, new FullHessian.Options().parameters(1, 2)).matrix());
+        assertThrows(IllegalArgumentException.class, () -> FullHessian.compute(op, new FullHessian.Options().checkpoint(dir.resolve("cp"))));
+        assertThrows(IllegalArgumentException.class, () -> FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.STRUCTURED)));
     }
 
     @Test

@@ -1,5 +1,11 @@
 package dev.curvlab.curvature.hessian;
 
+import dev.curvlab.core.Autodiff;
+import dev.curvlab.curvature.operator.EmpiricalFisherOperator;
+import dev.curvlab.nn.ModelObjective;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -118,7 +124,8 @@ class StructuredHessianTest {
         HessianOperator op = new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), 0);
         long n = op.size();
         INDArray grouped = Nd4j.zeros(DataType.DOUBLE, n, n);
-        StructuredHessian.assemble(op, StructuredHessian.offsets(p.model()), grouped, new KroneckerBlocks.Workspace(40));
+        StructuredHessian.assemble(op, new int[] {0, p.model().layers().size()}, grouped, new KroneckerBlocks.Workspace(40), StructuredHessian.defaultChunk(op),
+                NativeGarbage.NONE);
         assertClose(p + ": groups of one input vs default groups", grouped, StructuredHessian.matrix(op), Tolerances.EXACT);
         assertEquals(grouped, grouped.transpose(), p + ": exactly symmetric");
     }
@@ -134,11 +141,144 @@ class StructuredHessianTest {
         ObservedFisherOperator fisher = new ObservedFisherOperator(p.model(), p.loss(), p.data(), p.theta(), 0);
         INDArray full = dense(fisher, HessianMethod.STRUCTURED);
         assertClose(p + ": structured observed Fisher vs blocked", full, dense(fisher, HessianMethod.BLOCKED), Tolerances.EXACT);
-        long[] off = StructuredHessian.offsets(p.model());
+        long[] off = p.model().layerOffsets();
         for (int k = 0; k < p.model().layers().size(); k++) {
             INDArray sub = full.get(NDArrayIndex.interval(off[k], off[k + 1]), NDArrayIndex.interval(off[k], off[k + 1]));
             assertClose(p + ": layer " + k + " block", StructuredHessian.layerBlock(fisher, k), sub, Tolerances.EXACT);
         }
+    }
+
+    /**
+     * Regression (issue 10, defect 3): chunks of samples are built one at a time and freed; any chunk
+     * size (here about a third of the batch: several chunks per batch, and a last partial chunk) gives
+     * the same matrix as one chunk per batch.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("randomArchitectures")
+    void chunksOfAnySizeGiveTheSameMatrixAndAreFreed(Problem p) {
+        if (p.data().n() < 7) {
+            return;
+        }
+        HessianOperator op = new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), 0);
+        long n = op.size();
+        int layers = p.model().layers().size();
+        int chunk = Math.max(3, p.data().n() / 3);
+        INDArray chunked = Nd4j.zeros(DataType.DOUBLE, n, n);
+        StructuredHessian.assemble(op, new int[] {0, layers}, chunked, new KroneckerBlocks.Workspace(), chunk, NativeGarbage.NONE);
+        assertClose(p + ": chunks of " + chunk + " samples vs one chunk", chunked, StructuredHessian.matrix(op), Tolerances.EXACT);
+        List<LayerStates> seen = new ArrayList<>();
+        StructuredHessian.forEachChunk(op, chunk, NativeGarbage.NONE, st -> {
+            assertTrue(seen.isEmpty() || seen.get(seen.size() - 1).m[0].wasClosed(), "the previous chunk is freed before the next is built");
+            seen.add(st);
+        });
+        assertEquals((p.data().n() + chunk - 1) / chunk, seen.size(), "chunks");
+        assertTrue(seen.stream().allMatch(st -> st.m[layers - 1].wasClosed() && st.aug[0].wasClosed()), "every chunk freed");
+    }
+
+    /**
+     * Regression (issue 10, defect 3): the plan accounts for the chunk size: its working memory grows
+     * with the samples per chunk, a smaller budget gets smaller chunks (and still the same matrix
+     * through the driver), and a budget below one sample's states is refused.
+     */
+    @Test
+    void thePlanChoosesTheChunkFromTheBudget() throws Exception {
+        Sequential m = Sequential.mlp(new int[] {4, 12, 9, 3}, Activation.TANH);
+        HessianOperator op = new HessianOperator(m, Losses.CROSS_ENTROPY, data(Losses.CROSS_ENTROPY, 200, 4, 3, 8), m.initialParameters(5), 0);
+        long[] all = {0, op.size()};
+        StructuredHessian.Sizing roomy = StructuredHessian.plan(op, 1e12, 0, all);
+        assertEquals(200, roomy.chunkSamples(), "no budget pressure: the whole batch in one chunk");
+        long perSample = StructuredHessian.perSampleDoubles(m);
+        double tight = StructuredHessian.workingBytes(perSample, 40);
+        StructuredHessian.Sizing small = StructuredHessian.plan(op, tight, 0, all);
+        assertTrue(small.chunkSamples() < 200 && small.chunkSamples() >= 20 && small.workingBytes() <= tight, small::toString);
+        assertTrue(roomy.workingBytes() > small.workingBytes(), "working memory grows with the chunk");
+        assertNull(StructuredHessian.plan(op, StructuredHessian.workingBytes(perSample, 1) / 2, 0, all), "less than one sample's states");
+        double result = 8.0 * op.size() * op.size();
+        FullHessian.Result r = FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.STRUCTURED)
+                .budget(MemoryBudget.of((long) (result + tight))));
+        assertClose("chunked within the budget vs one chunk", r.matrix(), StructuredHessian.matrix(op), Tolerances.EXACT);
+    }
+
+    /**
+     * Regression (issue 10, defect 1): the structured block of an operator without a structured form
+     * (the empirical Fisher) used to be the Hessian's block; it is refused, and the driver's layer
+     * block is the empirical Fisher's, checked against per-sample gradients g_i g_i^T / Z summed.
+     */
+    @Test
+    void aLayerBlockIsTheOperatorsOwnBlock() throws Exception {
+        Sequential m = Sequential.mlp(new int[] {3, 4, 2}, Activation.TANH);
+        Dataset d = data(Losses.MSE, 6, 3, 2, 4);
+        INDArray theta = m.initialParameters(Init.XAVIER, 6);
+        EmpiricalFisherOperator ef = new EmpiricalFisherOperator(m, Losses.MSE, d, theta, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StructuredHessian.layerBlock(ef, 1));
+        assertTrue(e.getMessage().contains("EmpiricalFisherOperator") && e.getMessage().contains("empirical fisher"), e.getMessage());
+        long n = m.parameterCount();
+        INDArray expected = Nd4j.zeros(DataType.DOUBLE, n, n);
+        for (int i = 0; i < 6; i++) {
+            INDArray xi = d.x().get(NDArrayIndex.interval(i, i + 1), NDArrayIndex.all());
+            INDArray yi = d.y().get(NDArrayIndex.interval(i, i + 1), NDArrayIndex.all());
+            INDArray g = new ModelObjective(m, Losses.MSE, xi, yi, Reduction.SUM).gradient(theta).reshape(n, 1);
+            expected.addi(g.mmul(g.transpose()));
+        }
+        expected.divi(6 * 2);                                           // Z = n * out for mse
+        long[] off = m.layerOffsets();
+        for (int k = 0; k < 2; k++) {
+            INDArray block = FullHessian.compute(ef, new FullHessian.Options().layer(k)).matrix();
+            INDArray want = expected.get(NDArrayIndex.interval(off[k], off[k + 1]), NDArrayIndex.interval(off[k], off[k + 1]));
+            assertClose("empirical Fisher block of layer " + k, block, want, Tolerances.CLOSED_FORM);
+        }
+        HessianOperator h = new HessianOperator(m, Losses.MSE, d, theta, 4);
+        INDArray full = StructuredHessian.matrix(h);
+        for (HessianMethod method : new HessianMethod[] {HessianMethod.STRUCTURED, HessianMethod.BLOCKED}) {
+            FullHessian.Result r = FullHessian.compute(h, new FullHessian.Options().method(method).layer(1));
+            assertEquals(method, r.method());
+            assertClose(method + " Hessian block of layer 1", r.matrix(),
+                    full.get(NDArrayIndex.interval(off[1], off[2]), NDArrayIndex.interval(off[1], off[2])), Tolerances.EXACT);
+        }
+    }
+
+    /**
+     * Regression (issue 10, defect 4): NLL is defined once ({@code Loss#scale}); a loss that states
+     * only its per-sample loss and {@code nllPerSum} gets the same observed Fisher from the structured
+     * and the blocked method, {@code nllPerSum} times the summed-loss Hessian.
+     */
+    @Test
+    void observedFisherUsesTheOneNllDefinition() throws Exception {
+        Loss halfMse = new Loss() {
+            @Override
+            public String name() {
+                return "half-mse";
+            }
+
+            @Override
+            public Tensor prepare(INDArray y, long outputs) {
+                return Losses.MSE.prepare(y, outputs);
+            }
+
+            @Override
+            public Tensor perSample(Tensor f, Tensor y) {
+                return Losses.MSE.perSample(f, y);
+            }
+
+            @Override
+            public double nllPerSum() {
+                return 0.5;
+            }
+
+            @Override
+            public long normalizer(long n, long outputs) {
+                return n * outputs;
+            }
+        };
+        Sequential m = Sequential.mlp(new int[] {3, 5, 2}, Activation.SOFTPLUS);
+        Dataset d = data(Losses.MSE, 9, 3, 2, 12);
+        INDArray theta = m.initialParameters(Init.XAVIER, 3);
+        ObservedFisherOperator fisher = new ObservedFisherOperator(m, halfMse, d, theta, 4);
+        assertEquals(0.5, fisher.capabilities().lossScale());
+        INDArray structured = dense(fisher, HessianMethod.STRUCTURED);
+        assertClose("structured vs blocked observed Fisher", structured, dense(fisher, HessianMethod.BLOCKED), Tolerances.EXACT);
+        INDArray summed = Autodiff.hessian(new ModelObjective(m, Losses.MSE, d, Reduction.SUM)).apply(Tensor.of(theta)).array();
+        assertClose("observed Fisher = nllPerSum x summed Hessian", structured, summed.mul(0.5), Tolerances.EXACT);
     }
 
     /** A loss without closed-form output derivatives (ce through delegation): the engine supplies them. */

@@ -1,5 +1,7 @@
 package dev.curvlab.curvature.operator;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,6 +41,25 @@ class OperatorsTest {
             cls[i] = i % classes;
         }
         return new Dataset(randn(seed, n, d), Nd4j.create(cls, new long[] {n}, DataType.DOUBLE));
+    }
+
+    /** Operators declare what they are (issue 10): kind, symmetry, scale relative to the summed loss, structured form. */
+    @Test
+    void operatorsDeclareTheirCapabilities() {
+        Sequential m = Sequential.mlp(new int[] {3, 4, 2}, Activation.TANH);
+        Dataset d = new Dataset(randn(1, 5, 3), randn(2, 5, 2));
+        INDArray theta = m.initialParameters(3);
+        double mean = 1.0 / (5 * 2);
+        assertEquals(new OperatorCapabilities(CurvatureKind.HESSIAN, true, mean, true),
+                new HessianOperator(m, Losses.MSE, d, theta, 2).capabilities());
+        assertEquals(new OperatorCapabilities(CurvatureKind.GGN, true, mean, true), new GgnOperator(m, Losses.MSE, d, theta, 0).capabilities());
+        assertEquals(new OperatorCapabilities(CurvatureKind.EMPIRICAL_FISHER, true, mean, false),
+                new EmpiricalFisherOperator(m, Losses.MSE, d, theta, 0).capabilities());
+        assertEquals(new OperatorCapabilities(CurvatureKind.OBSERVED_FISHER, true, 0.5, true),
+                new ObservedFisherOperator(m, Losses.MSE, d, theta, 0).capabilities(), "mse: NLL = sum / 2");
+        assertEquals(CurvatureKind.OTHER, new DenseOperator(Nd4j.eye(2).castTo(DataType.DOUBLE)).capabilities().kind());
+        assertFalse(new DenseOperator(Nd4j.create(new double[][] {{1, 2}, {0, 1}})).capabilities().symmetric());
+        assertTrue(Double.isNaN(ObservedFisherOperator.of(t -> t.square().sum(), Nd4j.ones(DataType.DOUBLE, 2)).capabilities().lossScale()));
     }
 
     @Test

@@ -10,8 +10,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * The built-in losses. Each states its per-element form, its mean (what training reports) and its
- * negative log-likelihood (the model's predictive distribution; constants dropped).
+ * The built-in losses. Each states its per-element form (summed per sample: {@link Loss#perSample}),
+ * its mean's normaliser (what training reports) and its negative log-likelihood as a multiple of the
+ * sum (the model's predictive distribution; constants dropped); {@link Loss#evaluate} derives every
+ * reduction from these in one place.
  * <ul>
  * <li>{@code mse}: {@code (f - y)^2}, mean over all n*out elements; NLL (Gaussian, unit variance) {@code 0.5 sum (f - y)^2}.</li>
  * <li>{@code ce}: softmax cross-entropy on logits with class indices {@code [n]} or {@code [n, 1]},
@@ -30,16 +32,6 @@ public final class Losses {
         @Override
         Tensor perElement(Tensor f, Tensor y) {
             return f.sub(y).square();
-        }
-
-        @Override
-        public Tensor evaluate(Tensor f, Tensor y, Reduction r) {
-            Tensor s = perElement(f, y).sum();
-            return switch (r) {
-                case SUM -> s;
-                case NLL -> s.mul(nllPerSum());
-                case MEAN -> s.mul(1.0 / f.length());
-            };
         }
 
         @Override
@@ -111,6 +103,14 @@ public final class Losses {
         }
 
         @Override
+        long targetWidth(long outputs) {
+            if (outputs % 2 != 0) {
+                throw new IllegalArgumentException("gaussian loss needs an even number of outputs [mean | log variance], the model has " + outputs);
+            }
+            return outputs / 2;
+        }
+
+        @Override
         public long normalizer(long n, long outputs) {
             return n * (outputs / 2);
         }
@@ -129,7 +129,8 @@ public final class Losses {
             INDArray r2w = rw.mul(r);
             INDArray grad = Nd4j.hstack(rw.neg(), r2w.rsub(1.0).muli(0.5));
             INDArray h = OutputDerivatives.diagonal(Nd4j.hstack(w, r2w.mul(0.5)));
-            // off-diagonal (mu_i, s_i) and (s_i, mu_i): a strided view of stride 2k*... per sample
+            // entries (mu_i, s_i) and (s_i, mu_i) of each sample's [2k, 2k] matrix: views with stride (2k)^2 between samples and
+            // 2k + 1 along i, starting at (0, k) (flat offset k) and at (k, 0) (flat offset k * 2k)
             long out = 2 * k;
             Nd4j.create(h.data(), new long[] {n, k}, new long[] {out * out, out + 1}, k, 'c').assign(rw);
             Nd4j.create(h.data(), new long[] {n, k}, new long[] {out * out, out + 1}, k * out, 'c').assign(rw);
@@ -169,10 +170,9 @@ public final class Losses {
         }
 
         @Override
-        public Tensor evaluate(Tensor f, Tensor onehot, Reduction r) {
+        public Tensor summed(Tensor f, Tensor onehot) {
             requireShape(f, onehot);
-            Tensor s = f.logSumExp(1, false).sum().sub(f.mul(onehot).sum());
-            return r == Reduction.MEAN ? s.mul(1.0 / f.size(0)) : s;
+            return f.logSumExp(1, false).sum().sub(f.mul(onehot).sum());
         }
 
         @Override
@@ -218,6 +218,11 @@ public final class Losses {
         void check(double[] v, int i) {
         }
 
+        /** Target columns for a model with this many outputs (the inverse of {@link #outputsFor}); rejects impossible widths. */
+        long targetWidth(long outputs) {
+            return outputs;
+        }
+
         @Override
         public String name() {
             return name;
@@ -225,13 +230,7 @@ public final class Losses {
 
         @Override
         public Tensor prepare(INDArray y, long outputs) {
-            long width = outputs;
-            if (this == GAUSSIAN) {
-                if (outputs % 2 != 0) {
-                    throw new IllegalArgumentException("gaussian loss needs an even number of outputs [mean | log variance], the model has " + outputs);
-                }
-                width = outputs / 2;
-            }
+            long width = targetWidth(outputs);
             INDArray y2 = y.rank() == 1 && width == 1 ? y.reshape(y.length(), 1) : y;
             if (y2.rank() != 2 || y2.size(1) != width) {
                 throw new IllegalArgumentException(name + " targets must be [n, " + width + "] for a model with " + outputs
@@ -249,14 +248,12 @@ public final class Losses {
 
         @Override
         public Tensor perSample(Tensor f, Tensor y) {
-            Tensor e = perElement(f, y).sum(1);
-            return e;
+            return perElement(f, y).sum(1);
         }
 
         @Override
-        public Tensor evaluate(Tensor f, Tensor y, Reduction r) {
-            Tensor s = perElement(f, y).sum();
-            return r == Reduction.MEAN ? s.mul(1.0 / normalizer(f.size(0), f.size(1))) : s;
+        public Tensor summed(Tensor f, Tensor y) {
+            return perElement(f, y).sum();
         }
 
         @Override

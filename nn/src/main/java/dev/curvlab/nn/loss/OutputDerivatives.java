@@ -12,11 +12,6 @@ import org.nd4j.linalg.factory.Nd4j;
  * engine, which is exact too but costs a few dozen small operations more).
  */
 public record OutputDerivatives(INDArray gradient, INDArray hessian) {
-    /** Both scaled by c (a new pair). */
-    public OutputDerivatives times(double c) {
-        return c == 1.0 ? this : new OutputDerivatives(gradient.mul(c), hessian.mul(c));
-    }
-
     /** A per-sample diagonal Hessian {@code [n, out, out]} with diagonals {@code d: [n, out]}. */
     static INDArray diagonal(INDArray d) {
         long n = d.size(0);

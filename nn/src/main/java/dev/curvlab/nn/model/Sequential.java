@@ -101,6 +101,36 @@ public final class Sequential {
         return layout;
     }
 
+    /** Layer l's weights {@code W [in, out]} in the parameter layout. */
+    public ParamLayout.Block weightBlock(int layer) {
+        return layout.block(2 * checkLayer(layer));
+    }
+
+    /** Layer l's bias {@code b [out]} in the parameter layout. */
+    public ParamLayout.Block biasBlock(int layer) {
+        return layout.block(2 * checkLayer(layer) + 1);
+    }
+
+    /**
+     * Where each layer's parameters start in theta, plus N at the end ({@code layers().size() + 1}
+     * entries): layer l owns {@code [offsets[l], offsets[l + 1])}, its W then its b.
+     */
+    public long[] layerOffsets() {
+        long[] offsets = new long[layers.size() + 1];
+        for (int l = 0; l < layers.size(); l++) {
+            offsets[l] = weightBlock(l).offset();
+        }
+        offsets[layers.size()] = parameterCount();
+        return offsets;
+    }
+
+    private int checkLayer(int layer) {
+        if (layer < 0 || layer >= layers.size()) {
+            throw new IndexOutOfBoundsException("layer " + layer + " of model " + describe() + ", which has layers 0.." + (layers.size() - 1));
+        }
+        return layer;
+    }
+
     /** N, the length of the flat parameter vector. */
     public long parameterCount() {
         return layout.size();
@@ -129,7 +159,7 @@ public final class Sequential {
         validate(theta.shape(), x.shape());
         Tensor a = x;
         for (int l = 0; l < layers.size(); l++) {
-            a = layers.get(l).activation().apply(a.matmul(layout.slice(theta, 2 * l)).add(layout.slice(theta, 2 * l + 1)));
+            a = layers.get(l).activation().apply(a.matmul(layout.slice(theta, 2 * l)).add(layout.slice(theta, 2 * l + 1)));   // W_l, b_l
         }
         return a;
     }
@@ -145,7 +175,7 @@ public final class Sequential {
         double[] theta = new double[Math.toIntExact(parameterCount())];
         for (int l = 0; l < layers.size(); l++) {
             Dense d = layers.get(l);
-            ParamLayout.Block w = layout.block(2 * l);
+            ParamLayout.Block w = weightBlock(l);
             double a = Math.sqrt(6.0 / (d.in() + d.out()));
             double sd = Math.sqrt(2.0 / d.in());
             for (long k = w.offset(); k < w.end(); k++) {

@@ -39,6 +39,64 @@ class LossesTest {
         assertTrue(Comparison.close(g, arr(expected), Tolerances.CLOSED_FORM), () -> Comparison.describe(what, g, arr(expected), Tolerances.CLOSED_FORM));
     }
 
+    /**
+     * Issue 10, defect 4: every reduction is the summed per-sample loss times {@code Loss#scale}, for
+     * every built-in loss and for a loss that states only its per-sample loss and NLL factor.
+     */
+    @Test
+    void reductionsAreTheSummedLossTimesOneScale() {
+        double[][] f = rand(7, N, 4);
+        double[][] y = rand(8, N, 2);
+        Loss delegating = new Loss() {
+            @Override
+            public String name() {
+                return "delegating";
+            }
+
+            @Override
+            public Tensor prepare(INDArray t, long outputs) {
+                return Losses.MSE.prepare(t, outputs);
+            }
+
+            @Override
+            public Tensor perSample(Tensor out, Tensor t) {
+                return Losses.MSE.perSample(out, t);
+            }
+
+            @Override
+            public double nllPerSum() {
+                return 0.25;
+            }
+
+            @Override
+            public long normalizer(long n, long outputs) {
+                return n;
+            }
+        };
+        for (Loss loss : new Loss[] {Losses.MSE, Losses.BCE, Losses.POISSON, Losses.GAUSSIAN, Losses.CROSS_ENTROPY, delegating}) {
+            double[][] targets = loss == Losses.GAUSSIAN ? y : loss == Losses.CROSS_ENTROPY ? new double[][] {{0}, {3}, {1}, {2}, {0}}
+                    : loss == Losses.BCE ? rand(9, N, 4) : rand(10, N, 4);
+            if (loss == Losses.POISSON || loss == Losses.BCE) {
+                for (double[] row : targets) {
+                    for (int j = 0; j < row.length; j++) {
+                        row[j] = loss == Losses.BCE ? Math.abs(row[j]) % 1.0 : Math.floor(Math.abs(row[j]) * 3);
+                    }
+                }
+            }
+            Tensor out = Tensor.of(arr(f));
+            Tensor prepared = loss.prepare(arr(targets), 4);
+            double sum = loss.perSample(out, prepared).sum().item();
+            for (Reduction r : Reduction.values()) {
+                assertEquals(loss.scale(r, N, 4) * sum, loss.evaluate(out, prepared, r).item(), 1e-12 * Math.max(1, Math.abs(sum)),
+                        loss.name() + " " + r);
+            }
+            assertEquals(loss.nllPerSum(), loss.scale(Reduction.NLL, N, 4), loss.name());
+            assertEquals(1.0 / loss.normalizer(N, 4), loss.scale(Reduction.MEAN, N, 4), loss.name());
+        }
+        assertEquals(0.25 * Losses.MSE.evaluate(Tensor.of(arr(f)), Losses.MSE.prepare(arr(rand(10, N, 4)), 4), Reduction.SUM).item(),
+                delegating.evaluate(Tensor.of(arr(f)), delegating.prepare(arr(rand(10, N, 4)), 4), Reduction.NLL).item(), 1e-12);
+    }
+
     @Test
     void mse() {
         double[][] f = rand(1, N, K);
