@@ -212,11 +212,8 @@ public final class StructuredHessian {
      * to the streamed matrix). Rows of layer k start at the sum of the earlier layers' parameter counts.
      */
     public static INDArray layerRows(CurvatureOperator c, int k) {
-        if (!supports(c)) {
-            throw new IllegalArgumentException("the structured method needs the Hessian, GGN or observed Fisher operator, got "
-                    + c.getClass().getSimpleName());
-        }
-        return band(c, c.size(), offsets(c.model()), k);
+        require(c);
+        return band(c, new int[] {0, c.model().layers().size()}, k, defaultChunk(c), NativeGarbage.NONE);
     }
 
     /**
