@@ -56,7 +56,9 @@ abstract class DenseMatrixCommand extends CurvlabSubcommand {
     /** Refuses --method structured for operators it does not support (a usage error, before any work). */
     protected void checkMethod(LinearOperator op) {
         if (dense.method == HessianMethod.STRUCTURED && !StructuredHessian.supports(op)) {
-            throw usage("--method structured is not available for the " + matrixName() + "; use auto, blocked or rowloop");
+            throw usage("--method structured is not available for the " + matrixName()
+                    + (op instanceof CurvatureOperator c && !c.model().isDenseChain() ? " of a model that is not a chain of dense layers" : "")
+                    + "; use auto, blocked or rowloop");
         }
     }
 

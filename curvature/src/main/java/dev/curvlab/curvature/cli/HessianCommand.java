@@ -8,7 +8,6 @@ import dev.curvlab.curvature.hessian.StructuredHessian;
 import dev.curvlab.curvature.operator.CurvatureOperator;
 import dev.curvlab.curvature.operator.HessianOperator;
 import dev.curvlab.curvature.operator.SubsetOperator;
-import dev.curvlab.nn.model.ParamLayout;
 import java.util.Locale;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -52,16 +51,21 @@ final class HessianCommand extends DenseMatrixCommand {
             return;
         }
         Problem p = Problem.load(model, targets);
-        int layers = p.model().layers().size();
+        int layers = p.model().modules().size();
         if (layer >= layers) {
             throw usage("--layer " + layer + " is out of range: model " + p.model().describe() + " has " + layers
                     + " layers (0.." + (layers - 1) + ")");
         }
-        ParamLayout layout = p.model().layout();
-        long start = layout.block(2 * layer).offset();
-        long end = layout.block(2 * layer + 1).end();
+        long[] range;
+        try {
+            range = p.model().parameterRange(layer);
+        } catch (IllegalArgumentException e) {
+            throw usage("--layer " + layer + ": " + e.getMessage());
+        }
+        long start = range[0];
+        long end = range[1];
         CurvatureOperator op = operator(p);
-        if (dense.method == HessianMethod.AUTO || dense.method == HessianMethod.STRUCTURED) {
+        if (p.model().isDenseChain() && (dense.method == HessianMethod.AUTO || dense.method == HessianMethod.STRUCTURED)) {
             structuredBlock(op, start, end);
         } else {
             FullHessian.Result r = compute(new SubsetOperator(op, start, end), out);

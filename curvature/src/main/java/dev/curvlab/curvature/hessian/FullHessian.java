@@ -136,8 +136,8 @@ public final class FullHessian {
     static long rowsTimesWidth(LinearOperator op) {
         if (op instanceof CurvatureOperator c) {
             long width = c.model().inputSize();
-            for (var d : c.model().layers()) {
-                width = Math.max(width, d.out());
+            for (long size : c.model().activationSizes()) {
+                width = Math.max(width, size);
             }
             return c.batches().get(0).samples() * width;
         }
@@ -150,8 +150,8 @@ public final class FullHessian {
         if (op instanceof CurvatureOperator c) {
             long rows = c.batches().get(0).samples();
             long widths = c.model().inputSize();
-            for (var d : c.model().layers()) {
-                widths += d.out();
+            for (long size : c.model().activationSizes()) {
+                widths += size;
             }
             perColumn += 8.0 * 30 * rows * widths;
         }

@@ -59,9 +59,10 @@ public final class StructuredHessian {
     private StructuredHessian() {
     }
 
-    /** True for the Hessian, GGN and observed Fisher operators (all of Sequential dense networks). */
+    /** True for the Hessian, GGN and observed Fisher operators of a chain of dense layers ({@code Sequential.isDenseChain()}). */
     public static boolean supports(LinearOperator op) {
-        return op instanceof HessianOperator || op instanceof GgnOperator || op instanceof ObservedFisherOperator;
+        return (op instanceof HessianOperator || op instanceof GgnOperator || op instanceof ObservedFisherOperator)
+                && ((CurvatureOperator) op).model().isDenseChain();
     }
 
     /** Working memory besides the result: a few blocks of the largest layer pair. */
