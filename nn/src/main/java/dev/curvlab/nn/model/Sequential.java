@@ -158,6 +158,11 @@ public final class Sequential {
             return add(new Flatten());
         }
 
+        /** The per-sample shape after the layers added so far. */
+        public long[] currentShape() {
+            return shape.clone();
+        }
+
         public Sequential build() {
             return new Sequential(input, modules);
         }

@@ -161,4 +161,25 @@ class DatasetsTest {
         m = assertThrows(DatasetFormatException.class, () -> Datasets.npy(xf, yf)).getMessage();
         assertTrue(m.startsWith(xf + " / " + yf + ": ") && m.endsWith("at row 1, column 1"), m);
     }
+
+    @Test
+    void digitsAreImagesOfTenClassesWithKnownPixels() {
+        Dataset d = Datasets.digits();
+        assertEquals("[1797, 1, 8, 8]", java.util.Arrays.toString(d.x().shape()));
+        assertEquals(10, d.numClasses());
+        assertEquals(0.0, d.y().getDouble(0), 0.0);
+        assertEquals(1.0, d.y().getDouble(1), 0.0);
+        // first image, second row: 0,0,13,15,10,15,5,0 (pixel counts / 16)
+        assertEquals(13 / 16.0, d.x().getDouble(0, 0, 1, 2), 0.0);
+        assertEquals(5 / 16.0, d.x().getDouble(0, 0, 1, 6), 0.0);
+        assertEquals(1.0, d.x().maxNumber().doubleValue(), 0.0);
+        assertEquals(0.0, d.x().minNumber().doubleValue(), 0.0);
+        int[] counts = new int[10];
+        for (double c : d.y().toDoubleVector()) {
+            counts[(int) c]++;
+        }
+        for (int c : counts) {
+            assertTrue(c >= 174 && c <= 183, java.util.Arrays.toString(counts));   // 174..183 images per digit
+        }
+    }
 }
