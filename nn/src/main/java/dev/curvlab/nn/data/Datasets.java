@@ -141,7 +141,7 @@ public final class Datasets {
      * Loads features and targets from two npy files (see {@link NpyFile#read(Path)} for the
      * supported dtypes).
      *
-     * @param xFile features, rank 2 {@code [n, d]}
+     * @param xFile features, rank 2 {@code [n, d]}, or images {@code [n, C, H, W]}
      * @param yFile targets, {@code [n, k]} or class indices {@code [n]}
      * @throws DatasetFormatException if ranks are wrong, the row counts differ or values are
      *     invalid (non-finite, bad class indices)
@@ -149,8 +149,8 @@ public final class Datasets {
     public static Dataset npy(Path xFile, Path yFile) throws IOException {
         INDArray x = NpyFile.read(xFile);
         INDArray y = NpyFile.read(yFile);
-        if (x.rank() != 2) {
-            throw new DatasetFormatException(xFile + ": features must have rank 2 [n, d], got shape "
+        if (x.rank() != 2 && x.rank() != 4) {
+            throw new DatasetFormatException(xFile + ": features must have rank 2 [n, d] (or images [n, C, H, W]), got shape "
                     + Arrays.toString(x.shape()));
         }
         if (y.rank() != 1 && y.rank() != 2) {

@@ -138,6 +138,7 @@ class DatasetsTest {
         Path yf = dir.resolve("y.npy");
         NpyFile.write(xf, x);
         NpyFile.write(yf, Nd4j.create(new double[] {0, 2, 1}, new long[] {3}, DataType.DOUBLE));
+        NpyFile.write(yf.resolveSibling("y3.npy"), Nd4j.create(new double[] {0, 2, 1}, new long[] {3}, DataType.DOUBLE));
         Dataset ds = Datasets.npy(xf, yf);
         assertEquals(x, ds.x());
         assertEquals(3, ds.numClasses());
@@ -152,7 +153,10 @@ class DatasetsTest {
         Path v = dir.resolve("v.npy");
         NpyFile.write(v, Nd4j.zeros(DataType.DOUBLE, 3));
         m = assertThrows(DatasetFormatException.class, () -> Datasets.npy(v, v)).getMessage();
-        assertEquals(v + ": features must have rank 2 [n, d], got shape [3]", m);
+        assertEquals(v + ": features must have rank 2 [n, d] (or images [n, C, H, W]), got shape [3]", m);
+        Path images = dir.resolve("images.npy");
+        NpyFile.write(images, Nd4j.zeros(DataType.DOUBLE, 3, 1, 2, 2));
+        assertEquals("[3, 1, 2, 2]", java.util.Arrays.toString(Datasets.npy(images, yf.resolveSibling("y3.npy")).x().shape()));
 
         INDArray bad = x.dup();
         bad.putScalar(1, 1, Double.NaN);
