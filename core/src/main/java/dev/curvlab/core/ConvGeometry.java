@@ -36,7 +36,7 @@ public record ConvGeometry(long channels, long height, long width, int kh, int k
         return outHeight() * outWidth();
     }
 
-    /** Rows of the unfolded matrix: {@code C kh kw}, ordered (c, i, j) row-major like a weight {@code [F, C, kh, kw]}. */
+    /** Columns of the unfolded (patch) matrix: {@code C kh kw}, ordered (c, i, j) row-major like a weight {@code [F, C, kh, kw]}. */
     public long patchSize() {
         return channels * kh * kw;
     }
@@ -51,9 +51,9 @@ public record ConvGeometry(long channels, long height, long width, int kh, int k
         return new long[] {channels, height, width};
     }
 
-    /** {@code [C kh kw, OH OW]}. */
-    public long[] columnsShape() {
-        return new long[] {patchSize(), positions()};
+    /** {@code [OH OW, C kh kw]}: one row per output position (im2row). */
+    public long[] patchesShape() {
+        return new long[] {positions(), patchSize()};
     }
 
     /** {@code [C, H, W]} as text. */

@@ -319,12 +319,12 @@ public final class Ops {
 
     // ---------------------------------------------------------------- convolution and pooling
 
-    /** im2col: {@code [..., C, H, W] -> [..., C kh kw, OH OW]}, every window of the image as a column (linear). */
+    /** im2col as im2row: {@code [..., C, H, W] -> [..., OH OW, C kh kw]}, the window of each output position as a row (linear). */
     public static Tensor unfold(Tensor x, ConvGeometry g) {
         return new Window.Unfold(g).bind(x);
     }
 
-    /** col2im: {@code [..., C kh kw, OH OW] -> [..., C, H, W]}, overlapping windows summed; the transpose of {@link #unfold}. */
+    /** col2im: {@code [..., OH OW, C kh kw] -> [..., C, H, W]}, overlapping windows summed; the transpose of {@link #unfold}. */
     public static Tensor fold(Tensor cols, ConvGeometry g) {
         return new Window.Fold(g).bind(cols);
     }
@@ -332,7 +332,10 @@ public final class Ops {
     /**
      * 2-D convolution (cross-correlation, as PyTorch and DL4J): x {@code [..., C, H, W]}, weights
      * {@code w [F, C, kh, kw]}, bias {@code b [F]} or null; returns {@code [..., F, OH, OW]}:
-     * {@code y[f, p] = sum_{c,i,j} w[f, c, i, j] unfold(x)[(c, i, j), p] + b[f]}, one batched matmul.
+     * {@code y[f, p] = sum_{c,i,j} w[f, c, i, j] unfold(x)[p, (c, i, j)] + b[f]}. The patches of all
+     * images are stacked into one matrix {@code [n OH OW, C kh kw]}, so the product, the weight
+     * gradient (a sum over images and positions) and their tangent blocks are each one GEMM; one
+     * permute brings {@code [n, P, F]} to {@code [n, F, P]}.
      */
     public static Tensor conv2d(Tensor x, Tensor w, Tensor b, int[] stride, int[] padding) {
         long[] ws = w.shapeRef();
@@ -345,22 +348,24 @@ public final class Ops {
         }
         ConvGeometry g = new ConvGeometry(ws[1], x.size(-2), x.size(-1), (int) ws[2], (int) ws[3], stride[0], stride[1], padding[0],
                 padding[1]);
-        Tensor y = matmul(reshape(w, ws[0], g.patchSize()), unfold(x, g));
-        if (b != null) {
-            y = add(y, reshape(b, ws[0], 1));
-        }
         long[] lead = Arrays.copyOf(x.shapeRef(), x.rank() - 3);
-        return reshape(y, Shapes.concat(lead, new long[] {ws[0], g.outHeight(), g.outWidth()}));
+        long images = Shapes.length(lead);
+        Tensor patches = reshape(unfold(x, g), images * g.positions(), g.patchSize());
+        Tensor y = matmul(patches, reshape(w, ws[0], g.patchSize()), false, true);              // [n P, F]
+        if (b != null) {
+            y = add(y, b);
+        }
+        Tensor nchw = permute(reshape(y, images, g.positions(), ws[0]), 0, 2, 1);               // [n, F, P]
+        return reshape(nchw, Shapes.concat(lead, new long[] {ws[0], g.outHeight(), g.outWidth()}));
     }
 
     /** Average pooling of {@code [..., C, H, W]} over {@code kh x kw} windows with stride {@code [sh, sw]} (no padding): a fixed linear map. */
     public static Tensor avgPool2d(Tensor x, int[] kernel, int[] stride) {
         ConvGeometry g = poolGeometry("avgpool2d", x, kernel, stride);
         long[] lead = Arrays.copyOf(x.shapeRef(), x.rank() - 3);
-        Tensor windows = reshape(unfold(reshape(x, Shapes.concat(lead, new long[] {g.channels(), 1, g.height(), g.width()})),
-                new ConvGeometry(1, g.height(), g.width(), g.kh(), g.kw(), g.sh(), g.sw(), 0, 0)),
-                Shapes.concat(lead, new long[] {g.channels(), (long) g.kh() * g.kw(), g.positions()}));
-        Tensor mean = mul(sum(windows, windows.rank() - 2, false), 1.0 / (g.kh() * g.kw()));
+        Tensor windows = unfold(reshape(x, Shapes.concat(lead, new long[] {g.channels(), 1, g.height(), g.width()})),
+                new ConvGeometry(1, g.height(), g.width(), g.kh(), g.kw(), g.sh(), g.sw(), 0, 0));     // [..., C, P, kh kw]
+        Tensor mean = mul(sum(windows, windows.rank() - 1, false), 1.0 / (g.kh() * g.kw()));
         return reshape(mean, Shapes.concat(lead, new long[] {g.channels(), g.outHeight(), g.outWidth()}));
     }
 

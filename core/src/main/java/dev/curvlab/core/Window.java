@@ -5,9 +5,9 @@ import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Linear primitives for convolution and pooling, in adjoint pairs. {@code unfold} (im2col) copies
- * every window of an image into a column; {@code fold} (col2im) sums columns back into the image
- * and is unfold's transpose, so each one's VJP is the other. {@code gather} picks elements by a
+ * Linear primitives for convolution and pooling, in adjoint pairs. {@code unfold} (im2col, laid
+ * out as im2row) copies every window of an image into a row of a patch matrix; {@code fold}
+ * (col2im) sums rows back into the image and is unfold's transpose, so each one's VJP is the other. {@code gather} picks elements by a
  * constant flat index (max pooling gathers each window's argmax); {@code scatter_add} is its
  * transpose. All four are linear, so each JVP is the primitive itself applied to the tangent block
  * {@code [K, ...]}: the leading axes of every operand are batch axes, and the rules hold at every
@@ -25,7 +25,7 @@ final class Window {
         return Arrays.copyOf(shape, r);
     }
 
-    /** {@code [..., C, H, W] -> [..., C kh kw, OH OW]}. VJP: fold; JVP: unfold the block. */
+    /** {@code [..., C, H, W] -> [..., OH OW, C kh kw]}. VJP: fold; JVP: unfold the block. */
     static final class Unfold extends Primitive {
         private final ConvGeometry g;
 
@@ -36,7 +36,7 @@ final class Window {
 
         @Override
         protected long[] outputShape(long[][] shapes) {
-            return Shapes.concat(lead("unfold (" + g.describe() + ")", shapes[0], g.imageShape()), g.columnsShape());
+            return Shapes.concat(lead("unfold (" + g.describe() + ")", shapes[0], g.imageShape()), g.patchesShape());
         }
 
         @Override
@@ -55,7 +55,7 @@ final class Window {
         }
     }
 
-    /** {@code [..., C kh kw, OH OW] -> [..., C, H, W]}, overlaps summed. VJP: unfold; JVP: fold the block. */
+    /** {@code [..., OH OW, C kh kw] -> [..., C, H, W]}, overlaps summed. VJP: unfold; JVP: fold the block. */
     static final class Fold extends Primitive {
         private final ConvGeometry g;
 
@@ -66,7 +66,7 @@ final class Window {
 
         @Override
         protected long[] outputShape(long[][] shapes) {
-            return Shapes.concat(lead("fold (" + g.describe() + ")", shapes[0], g.columnsShape()), g.imageShape());
+            return Shapes.concat(lead("fold (" + g.describe() + ")", shapes[0], g.patchesShape()), g.imageShape());
         }
 
         @Override

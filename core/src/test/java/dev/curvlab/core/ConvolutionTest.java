@@ -124,7 +124,7 @@ class ConvolutionTest {
     void foldIsTheTransposeOfUnfold() {
         ConvGeometry g = new ConvGeometry(2, 5, 4, 3, 2, 2, 1, 1, 1);
         INDArray x = rand(9, 3, 2, 5, 4);
-        INDArray cols = rand(10, 3, g.patchSize(), g.positions());
+        INDArray cols = rand(10, 3, g.positions(), g.patchSize());
         double left = Ops.unfold(Tensor.of(x), g).array().mul(cols).sumNumber().doubleValue();
         double right = x.mul(Ops.fold(Tensor.of(cols), g).array()).sumNumber().doubleValue();
         assertEquals(left, right, Tolerances.EXACT * Math.abs(left), "<unfold x, c> = <x, fold c>");

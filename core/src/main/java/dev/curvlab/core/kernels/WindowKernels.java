@@ -7,16 +7,17 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Sliding-window kernels as Java loops over native memory (one pass, no ND4J call per window):
- * unfold (im2col), its adjoint fold (col2im), and gather / scatter-add by a flat index. Operands
- * carry any number of leading batch axes; the trailing axes are one image {@code [C, H, W]}, one
- * column matrix {@code [C kh kw, OH OW]}, or one block of {@code in} / {@code out} elements.
+ * unfold (im2row: one row per output position), its adjoint fold, and gather / scatter-add by a
+ * flat index. Operands carry any number of leading batch axes; the trailing axes are one image
+ * {@code [C, H, W]}, one patch matrix {@code [OH OW, C kh kw]}, or one block of {@code in} /
+ * {@code out} elements.
  * float32 operands are computed in float64 and cast back.
  */
 public final class WindowKernels {
     private WindowKernels() {
     }
 
-    /** {@code [..., C, H, W] -> [..., C kh kw, OH OW]}. */
+    /** {@code [..., C, H, W] -> [..., OH OW, C kh kw]}: row p holds the window of output position p, ordered (c, i, j). */
     public static INDArray unfold(INDArray x, ConvGeometry g, long[] outShape) {
         INDArray in = float64(x);
         INDArray out = Nd4j.createUninitialized(DataType.DOUBLE, outShape, 'c');
@@ -32,7 +33,8 @@ public final class WindowKernels {
             for (long c = 0; c < g.channels(); c++) {
                 for (int i = 0; i < g.kh(); i++) {
                     for (int j = 0; j < g.kw(); j++) {
-                        long row = outBase + ((c * g.kh() + i) * g.kw() + j) * p;
+                        long col = outBase + (c * g.kh() + i) * g.kw() + j;
+                        long patch = g.patchSize();
                         for (long y = 0; y < oh; y++) {
                             long ih = y * g.sh() + i - g.ph();
                             boolean rowInside = ih >= 0 && ih < g.height();
@@ -40,7 +42,7 @@ public final class WindowKernels {
                             for (long xq = 0; xq < ow; xq++) {
                                 long iw = xq * g.sw() + j - g.pw();
                                 double v = rowInside && iw >= 0 && iw < g.width() ? src.get(pixelRow + iw) : 0.0;
-                                dst.set(row + y * ow + xq, v);
+                                dst.set(col + (y * ow + xq) * patch, v);
                             }
                         }
                     }
@@ -50,7 +52,7 @@ public final class WindowKernels {
         return like(x, out);
     }
 
-    /** {@code [..., C kh kw, OH OW] -> [..., C, H, W]}, overlapping windows summed (the adjoint of unfold). */
+    /** {@code [..., OH OW, C kh kw] -> [..., C, H, W]}, overlapping windows summed (the adjoint of unfold). */
     public static INDArray fold(INDArray cols, ConvGeometry g, long[] outShape) {
         INDArray in = float64(cols);
         INDArray out = Nd4j.zeros(DataType.DOUBLE, outShape);
@@ -66,7 +68,8 @@ public final class WindowKernels {
             for (long c = 0; c < g.channels(); c++) {
                 for (int i = 0; i < g.kh(); i++) {
                     for (int j = 0; j < g.kw(); j++) {
-                        long row = inBase + ((c * g.kh() + i) * g.kw() + j) * p;
+                        long col = inBase + (c * g.kh() + i) * g.kw() + j;
+                        long patch = g.patchSize();
                         for (long y = 0; y < oh; y++) {
                             long ih = y * g.sh() + i - g.ph();
                             if (ih < 0 || ih >= g.height()) {
@@ -76,7 +79,7 @@ public final class WindowKernels {
                             for (long xq = 0; xq < ow; xq++) {
                                 long iw = xq * g.sw() + j - g.pw();
                                 if (iw >= 0 && iw < g.width()) {
-                                    dst.add(pixelRow + iw, src.get(row + y * ow + xq));
+                                    dst.add(pixelRow + iw, src.get(col + (y * ow + xq) * patch));
                                 }
                             }
                         }
