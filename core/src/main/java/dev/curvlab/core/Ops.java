@@ -327,6 +327,79 @@ public final class Ops {
         return new MatMul(transA, transB).bind(x[0], x[1]);
     }
 
+    // ---------------------------------------------------------------- convolution and pooling
+
+    /** im2col as im2row: {@code [..., C, H, W] -> [..., OH OW, C kh kw]}, the window of each output position as a row (linear). */
+    public static Tensor unfold(Tensor x, ConvGeometry g) {
+        return new Window.Unfold(g).bind(x);
+    }
+
+    /** col2im: {@code [..., OH OW, C kh kw] -> [..., C, H, W]}, overlapping windows summed; the transpose of {@link #unfold}. */
+    public static Tensor fold(Tensor cols, ConvGeometry g) {
+        return new Window.Fold(g).bind(cols);
+    }
+
+    /**
+     * 2-D convolution (cross-correlation, as PyTorch and DL4J): x {@code [..., C, H, W]}, weights
+     * {@code w [F, C, kh, kw]}, bias {@code b [F]} or null; returns {@code [..., F, OH, OW]}:
+     * {@code y[f, p] = sum_{c,i,j} w[f, c, i, j] unfold(x)[p, (c, i, j)] + b[f]}. The patches of all
+     * images are stacked into one matrix {@code [n OH OW, C kh kw]}, so the product, the weight
+     * gradient (a sum over images and positions) and their tangent blocks are each one GEMM; one
+     * permute brings {@code [n, P, F]} to {@code [n, F, P]}.
+     */
+    public static Tensor conv2d(Tensor x, Tensor w, Tensor b, int[] stride, int[] padding) {
+        long[] ws = w.shapeRef();
+        if (ws.length != 4 || x.rank() < 3 || x.size(-3) != ws[1]) {
+            throw new ShapeException("conv2d: input " + Shapes.str(x.shapeRef()) + " and weights " + Shapes.str(ws)
+                    + " do not fit (need input [..., C, H, W] and weights [F, C, kh, kw])");
+        }
+        if (b != null && (b.rank() != 1 || b.size(0) != ws[0])) {
+            throw new ShapeException("conv2d: bias " + Shapes.str(b.shapeRef()) + " does not fit " + ws[0] + " filters");
+        }
+        ConvGeometry g = new ConvGeometry(ws[1], x.size(-2), x.size(-1), (int) ws[2], (int) ws[3], stride[0], stride[1], padding[0],
+                padding[1]);
+        long[] lead = Arrays.copyOf(x.shapeRef(), x.rank() - 3);
+        long images = Shapes.length(lead);
+        Tensor patches = reshape(unfold(x, g), images * g.positions(), g.patchSize());
+        Tensor y = matmul(patches, reshape(w, ws[0], g.patchSize()), false, true);              // [n P, F]
+        if (b != null) {
+            y = add(y, b);
+        }
+        Tensor nchw = permute(reshape(y, images, g.positions(), ws[0]), 0, 2, 1);               // [n, F, P]
+        return reshape(nchw, Shapes.concat(lead, new long[] {ws[0], g.outHeight(), g.outWidth()}));
+    }
+
+    /** Average pooling of {@code [..., C, H, W]} over {@code kh x kw} windows with stride {@code [sh, sw]} (no padding): a fixed linear map. */
+    public static Tensor avgPool2d(Tensor x, int[] kernel, int[] stride) {
+        ConvGeometry g = poolGeometry("avgpool2d", x, kernel, stride);
+        long[] lead = Arrays.copyOf(x.shapeRef(), x.rank() - 3);
+        Tensor windows = unfold(reshape(x, Shapes.concat(lead, new long[] {g.channels(), 1, g.height(), g.width()})),
+                new ConvGeometry(1, g.height(), g.width(), g.kh(), g.kw(), g.sh(), g.sw(), 0, 0));     // [..., C, P, kh kw]
+        Tensor mean = mul(sum(windows, windows.rank() - 1, false), 1.0 / (g.kh() * g.kw()));
+        return reshape(mean, Shapes.concat(lead, new long[] {g.channels(), g.outHeight(), g.outWidth()}));
+    }
+
+    /**
+     * Max pooling of {@code [..., C, H, W]} (no padding): a gather of each window's argmax, which
+     * is a constant of the derivative (piecewise linear, as in every framework); ties pick the
+     * first maximum in row-major window order.
+     */
+    public static Tensor maxPool2d(Tensor x, int[] kernel, int[] stride) {
+        ConvGeometry g = poolGeometry("maxpool2d", x, kernel, stride);
+        long[] out = x.shape();
+        out[out.length - 2] = g.outHeight();
+        out[out.length - 1] = g.outWidth();
+        int[] index = dev.curvlab.core.kernels.WindowKernels.argmaxWindows(x.array(), g);
+        return new Window.Gather(index, x.shape(), out).bind(x);
+    }
+
+    private static ConvGeometry poolGeometry(String op, Tensor x, int[] kernel, int[] stride) {
+        if (x.rank() < 3) {
+            throw new ShapeException(op + ": input " + Shapes.str(x.shapeRef()) + " is not [..., C, H, W]");
+        }
+        return new ConvGeometry(x.size(-3), x.size(-2), x.size(-1), kernel[0], kernel[1], stride[0], stride[1], 0, 0);
+    }
+
     // ---------------------------------------------------------------- helpers for rules
 
     /** {@code [1, x.shape...]}: a primal lifted to broadcast against a block of K tangents. */

@@ -28,6 +28,9 @@ public final class PrimitiveTable {
     /** Linear algebra ({@link MatMul}). */
     public static final List<String> LINALG = List.of("matmul");
 
+    /** Sliding windows and index maps, linear, in adjoint pairs ({@link Window}). */
+    public static final List<String> WINDOW = List.of("unfold", "fold", "gather", "scatter_add");
+
     /** All names. */
     public static final Set<String> NAMES = Set.copyOf(concat());
 
@@ -38,6 +41,7 @@ public final class PrimitiveTable {
         all.addAll(REDUCTION);
         all.addAll(STRUCTURAL);
         all.addAll(LINALG);
+        all.addAll(WINDOW);
         return all;
     }
 }

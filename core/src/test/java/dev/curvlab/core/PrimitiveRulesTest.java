@@ -127,6 +127,25 @@ class PrimitiveRulesTest {
         }
         cs.add(new Case("matmul", "vector x matrix", 4 + 8, Domain.ANY, true, x -> Ops.matmul(part(x, 0, 4), part(x, 4, 4, 2))));
         cs.add(new Case("matmul", "x W with constant W", 6, Domain.ANY, true, x -> part(x, 0, 2, 3).matmul(c(5, 3, 4)).tanh()));
+        // sliding windows (linear; a square afterwards gives them a non-zero Hessian)
+        ConvGeometry g = new ConvGeometry(2, 3, 3, 2, 2, 1, 1, 1, 1);
+        ConvGeometry strided = new ConvGeometry(1, 4, 5, 3, 2, 2, 3, 1, 0);
+        cs.add(new Case("unfold", "[1,2,3,3] kernel 2x2 padding 1", 18, Domain.ANY, true, x -> Ops.unfold(part(x, 0, 1, 2, 3, 3), g).square()));
+        cs.add(new Case("unfold", "strided, padded rows only", 20, Domain.ANY, true, x -> Ops.unfold(part(x, 0, 1, 4, 5), strided).sin()));
+        cs.add(new Case("unfold", "conv2d of x, w, b", 18 + 8 + 2, Domain.ANY, true,
+                x -> Ops.conv2d(part(x, 0, 1, 2, 3, 3), part(x, 18, 2, 2, 2, 1), part(x, 26, 2), new int[] {1, 2}, new int[] {0, 1}).tanh()));
+        cs.add(new Case("unfold", "avgpool2d 2x2 stride 1", 18, Domain.ANY, true,
+                x -> Ops.avgPool2d(part(x, 0, 1, 2, 3, 3).exp(), new int[] {2, 2}, new int[] {1, 1}).square()));
+        ConvGeometry small = new ConvGeometry(1, 3, 3, 2, 2, 1, 1, 0, 0);
+        cs.add(new Case("fold", "[1,4,4] back to [1,3,3]", 16, Domain.ANY, true, x -> Ops.fold(part(x, 0, 1, 4, 4), small).square()));
+        cs.add(new Case("fold", "strided", 24, Domain.ANY, true, x -> Ops.fold(part(x, 0, 4, 6), strided).sin()));
+        cs.add(new Case("gather", "maxpool2d 2x2 of [1,2,4,4]", 32, Domain.ANY, true,
+                x -> Ops.maxPool2d(part(x, 0, 1, 2, 4, 4), new int[] {2, 2}, new int[] {2, 2}).square()));
+        cs.add(new Case("gather", "maxpool2d 3x2 stride 1 of tanh", 12, Domain.ANY, true,
+                x -> Ops.maxPool2d(part(x, 0, 1, 1, 4, 3).tanh(), new int[] {3, 2}, new int[] {1, 1}).exp()));
+        int[] index = {0, 2, 2, 5, 1};
+        cs.add(new Case("scatter_add", "repeated indices", 10, Domain.ANY, true,
+                x -> new Window.ScatterAdd(index, new long[] {5}, new long[] {2, 3}).bind(part(x, 0, 2, 5)).square()));
         return cs;
     }
 

@@ -31,6 +31,12 @@ public final class MatMulKernel {
         long n = ta ? a.size(r - 1) : a.size(r - 2);
         long d = ta ? a.size(r - 2) : a.size(r - 1);
         long m = tb ? b.size(r - 2) : b.size(r - 1);
+        if (bA == 1 && bB == 1) {
+            // [1, ..., n, d] x [1, ..., d, m]: one 2-D product, transposes left to BLAS (no copies)
+            INDArray a2 = a.reshape('c', new long[] {a.size(r - 2), a.size(r - 1)});
+            INDArray b2 = b.reshape('c', new long[] {b.size(r - 2), b.size(r - 1)});
+            return gemm(a2, b2, ta, tb).reshape('c', withMatrix(batchA, n, m));
+        }
         if (bB == 1) {
             INDArray b2 = b.reshape('c', new long[] {b.size(r - 2), b.size(r - 1)});
             INDArray a3 = ta ? a.reshape('c', new long[] {bA, d, n}).permute(0, 2, 1).dup('c') : a;

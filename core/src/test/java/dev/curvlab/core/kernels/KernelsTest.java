@@ -93,7 +93,7 @@ class KernelsTest {
 
     @Test
     void matmulMatchesNaiveLoopForEveryLayout() {
-        long[][] batches = {{}, {3}, {2, 1}};
+        long[][] batches = {{}, {3}, {1}, {2, 1}, {1, 1}};
         for (boolean ta : new boolean[] {false, true}) {
             for (boolean tb : new boolean[] {false, true}) {
                 for (long[] ba : batches) {

@@ -69,18 +69,19 @@ abstract class DenseMatrixCommand extends CurvlabSubcommand {
         if (layer == null) {
             return null;
         }
-        long[] offsets = op.model().layerOffsets();
-        if (layer + 1 >= offsets.length) {
-            throw usage("--layer " + layer + " is out of range: model " + op.model().describe() + " has " + (offsets.length - 1)
-                    + " layers (0.." + (offsets.length - 2) + ")");
+        try {
+            return op.model().parameterRange(layer);
+        } catch (IllegalArgumentException e) {
+            throw usage("--layer " + layer + ": " + e.getMessage());
         }
-        return new long[] {offsets[layer], offsets[layer + 1]};
     }
 
     /** Refuses --method structured for operators it does not support (a usage error, before any work). */
     protected void checkMethod(CurvatureOperator op) {
         if (dense.method == HessianMethod.STRUCTURED && !StructuredHessian.supports(op)) {
-            throw usage("--method structured is not available for the " + matrixName() + "; use auto, blocked or rowloop");
+            throw usage("--method structured is not available for the " + matrixName()
+                    + (!op.model().isDenseChain() ? " of a model that is not a chain of dense layers" : "")
+                    + "; use auto, blocked or rowloop");
         }
     }
 

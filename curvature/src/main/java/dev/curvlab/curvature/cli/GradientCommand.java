@@ -7,7 +7,6 @@ import dev.curvlab.nn.data.Dataset;
 import dev.curvlab.nn.loss.Reduction;
 import java.nio.file.Path;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -80,10 +79,7 @@ final class GradientCommand extends CurvlabSubcommand {
         double sum = 0;
         for (int start = 0; start < n; start += b) {
             int end = Math.min(n, start + b);
-            INDArray xb = d.x().get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).dup('c');
-            INDArray yb = (d.y().rank() == 1 ? d.y().get(NDArrayIndex.interval(start, end))
-                    : d.y().get(NDArrayIndex.interval(start, end), NDArrayIndex.all())).dup('c');
-            ModelObjective f = new ModelObjective(p.model(), p.loss(), xb, yb, Reduction.SUM);
+            ModelObjective f = new ModelObjective(p.model(), p.loss(), d.rows(start, end), Reduction.SUM);
             LayerProducts.Gradient vg = layers != null ? layers.gradient(f, p.theta()) : null;
             sum += vg != null ? vg.value() : f.value(p.theta());
             INDArray gb = vg != null ? vg.gradient() : f.gradient(p.theta());

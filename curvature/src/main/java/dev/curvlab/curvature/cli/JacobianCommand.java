@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 /** {@code curvlab jacobian}: per-sample Jacobians of the network outputs w.r.t. its inputs. */
 @Command(name = "jacobian", sortOptions = false, usageHelpAutoWidth = true,
         description = "Per-sample Jacobians [n, out, in] of the network outputs with respect to its inputs,"
-                + " J[i, a, b] = d f_a(x_i) / d x_ib (no targets or loss needed).")
+                + " J[i, a, b] = d f_a(x_i) / d x_ib (no targets or loss needed); for images in = C*H*W in (C, H, W) order.")
 final class JacobianCommand extends CurvlabSubcommand {
     @Mixin
     ModelOptions model;
@@ -25,6 +25,11 @@ final class JacobianCommand extends CurvlabSubcommand {
     @Override
     protected void checkOptions() {
         checkWritable(out, "--out");
+    }
+
+    /** Images {@code [n, C, H, W]} as rows {@code [n, C H W]} in (C, H, W) order, the columns of the Jacobian. */
+    private static INDArray flat(INDArray x) {
+        return x.rank() == 2 ? x : x.reshape('c', new long[] {x.size(0), x.length() / x.size(0)});
     }
 
     @Override
@@ -41,7 +46,7 @@ final class JacobianCommand extends CurvlabSubcommand {
         requireSpace(out, result + 128);
         long start = System.nanoTime();
         Tensor theta = Tensor.of(p.theta());
-        INDArray j = Rowwise.jacobian(x -> p.model().forward(theta, x), Tensor.of(p.data().x())).array();
+        INDArray j = Rowwise.jacobian(x -> p.model().forward(theta, x), Tensor.of(flat(p.data().x()))).array();
         double seconds = (System.nanoTime() - start) / 1e9;
         if (out != null) {
             write(out, j);

@@ -106,10 +106,16 @@ record Problem(ModelSpec spec, Sequential model, Loss loss, INDArray theta, Data
 
     private static INDArray readInputs(ModelOptions m, Sequential model) throws IOException {
         INDArray x = readArray(m.x, "--x");
-        if (x.rank() != 2) {
+        if (model.hasImageInput()) {
+            long[] want = model.inputShape();
+            if (x.rank() != 4 || x.size(1) != want[0] || x.size(2) != want[1] || x.size(3) != want[2]) {
+                throw new BadInputException(m.x + ": inputs must be images " + model.expectedInput() + " for model " + model.describe()
+                        + ", got shape " + Arrays.toString(x.shape()));
+            }
+        } else if (x.rank() != 2) {
             throw new BadInputException(m.x + ": inputs must be a matrix [n, " + model.inputSize() + "], got shape " + Arrays.toString(x.shape()));
         }
-        if (x.size(1) != model.inputSize()) {
+        if (!model.hasImageInput() && x.size(1) != model.inputSize()) {
             throw new BadInputException(m.x + ": has " + x.size(1) + " columns (shape " + Arrays.toString(x.shape()) + ") but model "
                     + model.describe() + " takes " + model.inputSize() + " inputs");
         }

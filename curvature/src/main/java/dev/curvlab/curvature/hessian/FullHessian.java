@@ -124,12 +124,7 @@ public final class FullHessian {
                     throw new IllegalArgumentException("a layer's block needs the operator of a model; use parameters(start, end) for "
                             + op.getClass().getSimpleName());
                 }
-                long[] offsets = c.model().layerOffsets();
-                if (layer + 1 >= offsets.length) {
-                    throw new IllegalArgumentException("layer " + layer + " is out of range: model " + c.model().describe() + " has "
-                            + (offsets.length - 1) + " layers (0.." + (offsets.length - 2) + ")");
-                }
-                return new long[] {offsets[layer], offsets[layer + 1]};
+                return c.model().parameterRange(layer);
             }
             if (rangeStart < 0) {
                 return new long[] {0, op.size()};
@@ -209,8 +204,8 @@ public final class FullHessian {
     static long rowsTimesWidth(LinearOperator op) {
         if (op instanceof CurvatureOperator c) {
             long width = c.model().inputSize();
-            for (var d : c.model().layers()) {
-                width = Math.max(width, d.out());
+            for (long size : c.model().activationSizes()) {
+                width = Math.max(width, size);
             }
             return c.batches().get(0).samples() * width;
         }
@@ -223,8 +218,8 @@ public final class FullHessian {
         if (op instanceof CurvatureOperator c) {
             long rows = c.batches().get(0).samples();
             long widths = c.model().inputSize();
-            for (var d : c.model().layers()) {
-                widths += d.out();
+            for (long size : c.model().activationSizes()) {
+                widths += size;
             }
             perColumn += 8.0 * 30 * rows * widths;
         }

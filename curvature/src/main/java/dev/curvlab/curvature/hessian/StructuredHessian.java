@@ -75,9 +75,12 @@ public final class StructuredHessian {
     private StructuredHessian() {
     }
 
-    /** True when the operator declares a structured form (the Hessian, GGN and observed Fisher of a dense network). */
+    /**
+     * True when the operator declares a structured form (the Hessian, GGN and observed Fisher) and its
+     * model is a chain of dense layers ({@code Sequential.isDenseChain()}).
+     */
     public static boolean supports(LinearOperator op) {
-        return op instanceof CurvatureOperator && op.capabilities().structured();
+        return op instanceof CurvatureOperator c && op.capabilities().structured() && c.model().isDenseChain();
     }
 
     /** The operator as a curvature operator with a structured form, or a clear refusal. */

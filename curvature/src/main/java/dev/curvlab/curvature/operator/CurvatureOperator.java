@@ -14,7 +14,6 @@ import java.util.Collections;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Base of the curvature matrices of a model's loss on a data set, at parameters theta. It owns the
@@ -52,10 +51,8 @@ public abstract class CurvatureOperator extends LinearOperator {
         List<ModelObjective> list = new ArrayList<>();
         for (int start = 0; start < n; start += b) {
             int end = Math.min(n, start + b);
-            INDArray xb = data.x().get(NDArrayIndex.interval(start, end), NDArrayIndex.all());
-            INDArray yb = data.y().rank() == 1 ? data.y().get(NDArrayIndex.interval(start, end))
-                    : data.y().get(NDArrayIndex.interval(start, end), NDArrayIndex.all());
-            list.add(new ModelObjective(model, loss, xb.dup('c'), yb.dup('c'), reduction));
+            Dataset part = b == n ? data : data.rows(start, end);      // rank-generic: [n, d] or images [n, C, H, W]
+            list.add(new ModelObjective(model, loss, part.x(), part.y(), reduction));
         }
         this.batches = Collections.unmodifiableList(list);
         this.layers = ProductEngine.AUTO.select(model, loss);

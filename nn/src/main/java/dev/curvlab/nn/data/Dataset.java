@@ -11,7 +11,8 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * A supervised data set: features {@code x} of shape {@code [n, d]} and targets {@code y}, either
+ * A supervised data set: features {@code x} of shape {@code [n, d]} (or images {@code [n, C, H, W]},
+ * then {@code d = C H W}) and targets {@code y}, either
  * real-valued of shape {@code [n, k]} or class indices of shape {@code [n]} (values
  * {@code 0, 1, ..., numClasses-1}, stored as float64). Both arrays are float64
  * ({@link DataType#DOUBLE}) and C order.
@@ -40,8 +41,8 @@ public final class Dataset {
     public Dataset(INDArray x, INDArray y) {
         Objects.requireNonNull(x, "x");
         Objects.requireNonNull(y, "y");
-        if (x.rank() != 2) {
-            throw new IllegalArgumentException("features x must have rank 2 [n, d], got shape " + Arrays.toString(x.shape()));
+        if (x.rank() != 2 && x.rank() != 4) {
+            throw new IllegalArgumentException("features x must have rank 2 [n, d] or rank 4 (images [n, C, H, W]), got shape " + Arrays.toString(x.shape()));
         }
         if (y.rank() != 1 && y.rank() != 2) {
             throw new IllegalArgumentException("targets y must be [n, k] or class indices [n], got shape "
@@ -94,8 +95,8 @@ public final class Dataset {
         if (a.rank() == 1) {
             return "row " + linear;
         }
-        long cols = a.size(1);
-        return "row " + linear / cols + ", column " + linear % cols;
+        long cols = a.length() / a.size(0);
+        return "row " + linear / cols + (a.rank() == 2 ? ", column " : ", feature ") + linear % cols;
     }
 
     /** @return features {@code [n, d]} float64 (internal array: do not modify) */
@@ -113,9 +114,33 @@ public final class Dataset {
         return (int) x.size(0);
     }
 
-    /** @return number of features (columns of x) */
+    /** @return number of features per sample (columns of x; {@code C H W} for images) */
     public int d() {
-        return (int) x.size(1);
+        return (int) (x.length() / x.size(0));
+    }
+
+    /** @return the shape of one sample: {@code [d]} or {@code [C, H, W]} */
+    public long[] sampleShape() {
+        return Arrays.copyOfRange(x.shape(), 1, x.rank());
+    }
+
+    /** @return whether the features are images {@code [n, C, H, W]} */
+    public boolean hasImages() {
+        return x.rank() == 4;
+    }
+
+    /**
+     * Rows {@code [start, end)} as a new data set (features keep their rank).
+     */
+    public Dataset rows(int start, int end) {
+        if (start < 0 || end > n() || start >= end) {
+            throw new IndexOutOfBoundsException("rows [" + start + ", " + end + ") outside [0, " + n() + ")");
+        }
+        int[] idx = new int[end - start];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = start + i;
+        }
+        return subset(idx);
     }
 
     /** @return number of target columns: {@code k} for {@code [n, k]} targets, 1 for class indices */
@@ -164,11 +189,20 @@ public final class Dataset {
                 throw new IndexOutOfBoundsException("rows[" + i + "] = " + rows[i] + " is outside [0, " + n + ")");
             }
         }
-        INDArray xs = Nd4j.pullRows(x, 1, rows, 'c');
+        INDArray xs = Nd4j.pullRows(x.reshape('c', new long[] {n, d()}), 1, rows, 'c');
+        if (x.rank() != 2) {
+            xs = xs.reshape('c', withRows(rows.length));
+        }
         INDArray ys = y.rank() == 1
                 ? Nd4j.pullRows(y.reshape('c', new long[] {n, 1}), 1, rows, 'c').reshape('c', new long[] {rows.length})
                 : Nd4j.pullRows(y, 1, rows, 'c');
         return new Dataset(xs, ys);
+    }
+
+    private long[] withRows(long rows) {
+        long[] s = x.shape().clone();     // ND4J hands out its own shape array
+        s[0] = rows;
+        return s;
     }
 
     /**
@@ -215,7 +249,7 @@ public final class Dataset {
 
     @Override
     public String toString() {
-        return "Dataset[n=" + n() + ", d=" + d() + ", y=" + (hasClassIndices()
+        return "Dataset[n=" + n() + ", " + (hasImages() ? "images " + Arrays.toString(sampleShape()) : "d=" + d()) + ", y=" + (hasClassIndices()
                 ? "class indices, " + numClasses() + " classes" : Arrays.toString(y.shape())) + "]";
     }
 }

@@ -60,6 +60,48 @@ public final class Datasets {
         }
     }
 
+    /** Classpath resource holding the 8x8 digits (UCI optical digits, CC BY 4.0; see digits.NOTICE beside it). */
+    static final String DIGITS_RESOURCE = "dev/curvlab/nn/data/digits.csv.gz";
+
+    /**
+     * The 8x8 handwritten digits (UCI "Optical Recognition of Handwritten Digits", test set, as
+     * shipped by scikit-learn; CC BY 4.0): 1,797 grey images, pixels scaled from counts 0..16 to
+     * {@code [0, 1]}, classes 0..9. Read from the resource {@code digits.csv.gz} shipped in this
+     * jar; no network access.
+     *
+     * @return {@code x: [1797, 1, 8, 8]}, {@code y: [1797]} class indices (the digit)
+     * @throws UncheckedIOException if the resource is missing or malformed (a packaging error)
+     */
+    public static Dataset digits() {
+        String source = "classpath:" + DIGITS_RESOURCE;
+        InputStream raw = Datasets.class.getClassLoader().getResourceAsStream(DIGITS_RESOURCE);
+        if (raw == null) {
+            throw new UncheckedIOException(new DatasetFormatException(source + ": resource not found"));
+        }
+        int n = 1797;
+        double[] x = new double[n * 64];
+        double[] y = new double[n];
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(new java.util.zip.GZIPInputStream(raw), StandardCharsets.US_ASCII))) {
+            int row = 0;
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                String[] cells = line.split(",");
+                if (row >= n || cells.length != 65) {
+                    throw new DatasetFormatException(source + ": line " + (row + 1) + " is not 64 pixels and a label");
+                }
+                for (int k = 0; k < 64; k++) {
+                    x[row * 64 + k] = Integer.parseInt(cells[k].trim()) / 16.0;
+                }
+                y[row++] = Integer.parseInt(cells[64].trim());
+            }
+            if (row != n) {
+                throw new DatasetFormatException(source + ": expected " + n + " images, got " + row);
+            }
+        } catch (IOException | NumberFormatException e) {
+            throw new UncheckedIOException(e instanceof IOException io ? io : new IOException(source + ": " + e.getMessage(), e));
+        }
+        return new Dataset(Nd4j.create(x, new long[] {n, 1, 8, 8}, DataType.DOUBLE), Nd4j.create(y, new long[] {n}, DataType.DOUBLE));
+    }
+
     /**
      * Loads a comma-separated numeric file with one real-valued target column: targets are
      * {@code [n, 1]}. For class indices, several target columns or other delimiters use
@@ -99,7 +141,7 @@ public final class Datasets {
      * Loads features and targets from two npy files (see {@link NpyFile#read(Path)} for the
      * supported dtypes).
      *
-     * @param xFile features, rank 2 {@code [n, d]}
+     * @param xFile features, rank 2 {@code [n, d]}, or images {@code [n, C, H, W]}
      * @param yFile targets, {@code [n, k]} or class indices {@code [n]}
      * @throws DatasetFormatException if ranks are wrong, the row counts differ or values are
      *     invalid (non-finite, bad class indices)
@@ -107,8 +149,8 @@ public final class Datasets {
     public static Dataset npy(Path xFile, Path yFile) throws IOException {
         INDArray x = NpyFile.read(xFile);
         INDArray y = NpyFile.read(yFile);
-        if (x.rank() != 2) {
-            throw new DatasetFormatException(xFile + ": features must have rank 2 [n, d], got shape "
+        if (x.rank() != 2 && x.rank() != 4) {
+            throw new DatasetFormatException(xFile + ": features must have rank 2 [n, d] (or images [n, C, H, W]), got shape "
                     + Arrays.toString(x.shape()));
         }
         if (y.rank() != 1 && y.rank() != 2) {

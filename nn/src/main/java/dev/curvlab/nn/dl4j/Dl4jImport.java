@@ -42,7 +42,8 @@ import org.nd4j.linalg.lossfunctions.impl.LossNegativeLogLikelihood;
 
 /**
  * Imports a trained DL4J {@link MultiLayerNetwork} of {@link DenseLayer}s, optionally ending in an
- * {@link OutputLayer}, as a curvlab {@link Sequential} with the same parameters.
+ * {@link OutputLayer}, as a curvlab {@link Sequential} with the same parameters. Networks with
+ * convolution or subsampling layers go to {@link Dl4jConvImport}.
  *
  * <p><b>Activations.</b> identity, tanh, sigmoid, relu (plain {@code max(z, 0)}), leaky relu with
  * alpha 0.01, elu with alpha 1, softplus and swish (= silu) map to their curvlab namesakes. DL4J's
@@ -103,6 +104,9 @@ public final class Dl4jImport {
 
     /** Imports an initialised network (see the class comment for what is supported). */
     public static ImportedModel fromNetwork(MultiLayerNetwork net) {
+        if (Dl4jConvImport.isConvolutional(net)) {
+            return Dl4jConvImport.fromNetwork(net);
+        }
         List<Shape> shapes = shapes(net);
         int last = shapes.size() - 1;
         Sequential.Builder b = Sequential.builder(shapes.get(0).in());
@@ -237,7 +241,7 @@ public final class Dl4jImport {
     }
 
     /** The curvlab loss for an output layer, or null when its loss/activation pair has none. */
-    private static Loss lossOf(OutputLayer out) {
+    static Loss lossOf(OutputLayer out) {
         ILossFunction lf = out.getLossFn();
         Class<?> a = out.getActivationFn() == null ? null : out.getActivationFn().getClass();
         if (lf == null) {

@@ -3,7 +3,7 @@ package dev.curvlab.nn.io;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.curvlab.nn.loss.Loss;
 import dev.curvlab.nn.loss.Losses;
-import dev.curvlab.nn.model.Dense;
+import dev.curvlab.nn.model.Layer;
 import dev.curvlab.nn.model.Sequential;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -165,12 +165,12 @@ public final class ModelFile {
         if (spec.name() != null) {
             sb.append("  \"name\": ").append(quote(spec.name())).append(",\n");
         }
-        sb.append("  \"input\": ").append(m.inputSize()).append(",\n  \"layers\": [\n");
-        List<Dense> layers = m.layers();
+        long[] in = m.inputShape();
+        sb.append("  \"input\": ").append(m.hasImageInput() ? "[" + in[0] + ", " + in[1] + ", " + in[2] + "]" : String.valueOf(in[0]))
+                .append(",\n  \"layers\": [\n");
+        List<Layer> layers = m.modules();
         for (int l = 0; l < layers.size(); l++) {
-            Dense d = layers.get(l);
-            sb.append("    {\"type\": \"dense\", \"units\": ").append(d.out()).append(", \"activation\": ")
-                    .append(quote(d.activation().id())).append('}').append(l + 1 < layers.size() ? ",\n" : "\n");
+            sb.append("    ").append(layers.get(l).toJson()).append(l + 1 < layers.size() ? ",\n" : "\n");
         }
         sb.append("  ]");
         Loss loss = spec.loss();

@@ -70,13 +70,14 @@ public record ModelSpec(Sequential model, Loss loss, String name) {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ModelSpec s && model.inputSize() == s.model.inputSize() && model.layers().equals(s.model.layers())
+        return o instanceof ModelSpec s && java.util.Arrays.equals(model.inputShape(), s.model.inputShape())
+                && model.modules().equals(s.model.modules())
                 && Objects.equals(loss, s.loss) && Objects.equals(name, s.name);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(model.inputSize(), model.layers(), loss, name);
+        return Objects.hash(java.util.Arrays.hashCode(model.inputShape()), model.modules(), loss, name);
     }
 
     @Override

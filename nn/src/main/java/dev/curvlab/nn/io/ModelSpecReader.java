@@ -28,7 +28,15 @@ final class ModelSpecReader {
     /** Keys allowed at the top level, in the order {@link ModelFile} writes them. */
     static final List<String> TOP_KEYS = List.of("name", "input", "layers", "loss");
     /** Keys allowed in a layer object. */
-    static final List<String> LAYER_KEYS = List.of("type", "units", "activation");
+    static final List<String> LAYER_KEYS = List.of("type", "units", "filters", "kernel", "stride", "padding", "activation");
+    /** Layer types and the keys each one allows (besides "type"). */
+    static final java.util.Map<String, List<String>> TYPE_KEYS = java.util.Map.of(
+            "dense", List.of("units", "activation"),
+            "conv2d", List.of("filters", "kernel", "stride", "padding", "activation"),
+            "maxpool2d", List.of("kernel", "stride"),
+            "avgpool2d", List.of("kernel", "stride"),
+            "flatten", List.of());
+    private static final String TYPES = "dense, conv2d, maxpool2d, avgpool2d, flatten";
 
     private static final JsonFactory FACTORY = new JsonFactory();
     private static final String LAYER_EXAMPLE = "{\"type\": \"dense\", \"units\": 32, \"activation\": \"tanh\"}";
@@ -66,7 +74,7 @@ final class ModelSpecReader {
         }
         JsonLocation start = p.currentTokenLocation();
         Set<String> seen = new HashSet<>();
-        int input = 0;
+        long[] input = null;
         List<Draft> layers = null;
         Loss loss = null;
         String lossPath = null;
@@ -77,7 +85,9 @@ final class ModelSpecReader {
             checkKey(key, key, seen, TOP_KEYS, "at the top level");
             p.nextToken();
             switch (key) {
-                case "input" -> input = positiveInt(key);
+                case "input" -> {
+                    input = p.currentToken() == JsonToken.START_ARRAY ? imageShape(key) : new long[] {positiveInt(key)};
+                }
                 case "layers" -> layers = layers();
                 case "loss" -> {
                     lossPath = key;
@@ -92,21 +102,28 @@ final class ModelSpecReader {
         if (after != null) {
             throw error("", "unexpected " + got() + " after the closing '}' of the model object");
         }
-        if (input == 0) {
-            throw error("", start, "missing required key \"input\" (the number of input features, e.g. \"input\": 10)");
+        if (input == null) {
+            throw error("", start, "missing required key \"input\" (the number of input features, e.g. \"input\": 10, or an image"
+                    + " shape [C, H, W])");
         }
         if (layers == null) {
             throw error("", start, "missing required key \"layers\" (a list of layers such as " + LAYER_EXAMPLE + ")");
         }
+        Sequential.Builder b = input.length == 3 ? Sequential.imageBuilder((int) input[0], (int) input[1], (int) input[2])
+                : Sequential.builder((int) input[0]);
+        for (int l = 0; l < layers.size(); l++) {
+            Draft d = layers.get(l);
+            try {
+                d.addTo(b);
+            } catch (IllegalArgumentException e) {
+                throw error("layers[" + l + "]", d.location(), e.getMessage() + " (input " + java.util.Arrays.toString(input) + ")");
+            }
+        }
         Sequential model;
         try {
-            Sequential.Builder b = Sequential.builder(input);
-            for (Draft d : layers) {
-                b.dense(d.units, d.activation);
-            }
             model = b.build();
         } catch (IllegalArgumentException e) {
-            throw error("", start, e.getMessage()); // not expected: every field was checked above
+            throw error("layers", start, e.getMessage());
         }
         String mismatch = ModelSpec.lossMismatch(model, loss);
         if (mismatch != null) {
@@ -115,8 +132,18 @@ final class ModelSpecReader {
         return new ModelSpec(model, loss, name);
     }
 
-    /** One parsed layer object. */
-    private record Draft(int units, Activation activation) {
+    /** One parsed layer object: its type, the values it set (null = unset) and where it starts. */
+    private record Draft(String type, int units, int filters, int[] kernel, int[] stride, int[] padding, Activation activation,
+            JsonLocation location) {
+        void addTo(Sequential.Builder b) {
+            switch (type) {
+                case "dense" -> b.dense(units, activation);
+                case "conv2d" -> b.conv2d(filters, kernel, stride, padding, activation);
+                case "maxpool2d" -> b.maxPool2d(kernel, stride);
+                case "avgpool2d" -> b.avgPool2d(kernel, stride);
+                default -> b.flatten();
+            }
+        }
     }
 
     private List<Draft> layers() throws IOException {
@@ -140,22 +167,32 @@ final class ModelSpecReader {
         }
         JsonLocation start = p.currentTokenLocation();
         Set<String> seen = new HashSet<>();
+        java.util.Map<String, JsonLocation> where = new java.util.HashMap<>();
         String type = null;
         int units = 0;
+        int filters = 0;
+        int[] kernel = null;
+        int[] stride = null;
+        int[] padding = null;
         Activation activation = null;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String key = p.currentName();
             String at = path + "." + key;
             checkKey(key, at, seen, LAYER_KEYS, "in a layer");
+            where.put(key, p.currentTokenLocation());
             p.nextToken();
             switch (key) {
                 case "type" -> {
-                    type = string(at, false);
-                    if (!type.trim().toLowerCase(Locale.ROOT).equals("dense")) {
-                        throw error(at, "unknown layer type '" + type + "'; the only layer type is \"dense\"");
+                    type = string(at, false).trim().toLowerCase(Locale.ROOT);
+                    if (!TYPE_KEYS.containsKey(type)) {
+                        throw error(at, "unknown layer type '" + p.getText() + "'; layer types: " + TYPES);
                     }
                 }
                 case "units" -> units = positiveInt(at);
+                case "filters" -> filters = positiveInt(at);
+                case "kernel" -> kernel = intPair(at, 1);
+                case "stride" -> stride = intPair(at, 1);
+                case "padding" -> padding = intPair(at, 0);
                 default -> {
                     String s = string(at, false);
                     try {
@@ -167,15 +204,71 @@ final class ModelSpecReader {
             }
         }
         if (type == null) {
-            throw error(path, start, "missing required key \"type\" (\"dense\", the only layer type)");
+            throw error(path, start, "missing required key \"type\" (one of " + TYPES + ")");
         }
-        if (units == 0) {
-            throw error(path, start, "missing required key \"units\" (the layer's output width, e.g. \"units\": 32)");
+        List<String> allowed = TYPE_KEYS.get(type);
+        for (String key : seen) {
+            if (!key.equals("type") && !allowed.contains(key)) {
+                throw error(path + "." + key, where.get(key), "a " + type + " layer has no \"" + key + "\"; its keys: type"
+                        + (allowed.isEmpty() ? "" : ", " + String.join(", ", allowed)));
+            }
         }
-        if (activation == null) {
-            throw error(path, start, "missing required key \"activation\" (e.g. \"tanh\"; \"identity\" for none)");
+        switch (type) {
+            case "dense" -> {
+                require(path, start, units != 0, "units", "the layer's output width, e.g. \"units\": 32");
+                require(path, start, activation != null, "activation", "e.g. \"tanh\"; \"identity\" for none");
+            }
+            case "conv2d" -> {
+                require(path, start, filters != 0, "filters", "the number of output channels, e.g. \"filters\": 6");
+                require(path, start, kernel != null, "kernel", "e.g. \"kernel\": [3, 3]");
+                require(path, start, activation != null, "activation", "e.g. \"tanh\"; \"identity\" for none");
+            }
+            case "maxpool2d", "avgpool2d" -> require(path, start, kernel != null, "kernel", "e.g. \"kernel\": [2, 2]");
+            default -> { }
         }
-        return new Draft(units, activation);
+        return new Draft(type, units, filters, kernel, stride, padding, activation, start);
+    }
+
+    private void require(String path, JsonLocation start, boolean present, String key, String example) throws ModelFormatException {
+        if (!present) {
+            throw error(path, start, "missing required key \"" + key + "\" (" + example + ")");
+        }
+    }
+
+    /** The current token as a list of two integers >= min. */
+    private int[] intPair(String path, int min) throws IOException {
+        if (p.currentToken() != JsonToken.START_ARRAY) {
+            throw error(path, "must be a list of two integers such as [2, 2], got " + got());
+        }
+        int[] v = new int[2];
+        int k = 0;
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+            if (k == 2 || p.currentToken() != JsonToken.VALUE_NUMBER_INT || p.getNumberType() != JsonParser.NumberType.INT || p.getIntValue() < min) {
+                throw error(path, "must be a list of two integers >= " + min + " such as [2, 2], got " + (k == 2 ? "more than two" : got()));
+            }
+            v[k++] = p.getIntValue();
+        }
+        if (k != 2) {
+            throw error(path, "must be a list of two integers >= " + min + " such as [2, 2], got " + k);
+        }
+        return v;
+    }
+
+    /** The current token (a list) as an image shape [C, H, W] of positive integers. */
+    private long[] imageShape(String path) throws IOException {
+        long[] v = new long[3];
+        int k = 0;
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+            if (k == 3 || p.currentToken() != JsonToken.VALUE_NUMBER_INT || p.getNumberType() != JsonParser.NumberType.INT || p.getIntValue() < 1) {
+                throw error(path, "must be a positive integer or an image shape [C, H, W] of three positive integers, got "
+                        + (k == 3 ? "more than three" : got()));
+            }
+            v[k++] = p.getIntValue();
+        }
+        if (k != 3) {
+            throw error(path, "must be a positive integer or an image shape [C, H, W] of three positive integers, got " + k + " values");
+        }
+        return v;
     }
 
     /** Rejects duplicate and unknown keys (with a spelling suggestion); the parser is on the key. */

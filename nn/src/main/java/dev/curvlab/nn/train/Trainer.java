@@ -226,7 +226,7 @@ public final class Trainer {
             this.model = model;
             this.loss = loss;
             this.n = data.n();
-            this.x = data.x();
+            this.x = data.x().rank() == 2 ? data.x() : data.x().reshape('c', new long[] {n, data.d()});   // image models take flat rows too
             this.classIndices = data.y().rank() == 1;
             this.yRows = classIndices ? data.y().reshape('c', new long[] {n, 1}) : data.y();
         }

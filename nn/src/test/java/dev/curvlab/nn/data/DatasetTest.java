@@ -55,6 +55,26 @@ class DatasetTest {
     }
 
     @Test
+    void imagesKeepTheirShapeThroughSubsetsAndRowRanges() {
+        INDArray x = Nd4j.linspace(DataType.DOUBLE, 0, 5 * 2 * 3 * 2, 1).reshape(5, 2, 3, 2);
+        Dataset d = new Dataset(x, Nd4j.create(new double[] {0, 1, 2, 1, 0}, new long[] {5}, DataType.DOUBLE));
+        assertTrue(d.hasImages());
+        assertEquals(12, d.d());
+        assertEquals("[2, 3, 2]", java.util.Arrays.toString(d.sampleShape()));
+        Dataset s = d.subset(new int[] {3, 1});
+        assertEquals("[2, 2, 3, 2]", java.util.Arrays.toString(s.x().shape()));
+        assertEquals(x.get(org.nd4j.linalg.indexing.NDArrayIndex.point(3)), s.x().get(org.nd4j.linalg.indexing.NDArrayIndex.point(0)));
+        Dataset r = d.rows(1, 4);
+        assertEquals(x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 4)), r.x());
+        assertEquals(2.0, r.y().getDouble(1), 0.0);
+        INDArray bad = x.dup();
+        bad.putScalar(new long[] {2, 1, 0, 1}, Double.NaN);
+        String m = message(() -> new Dataset(bad, d.y()));
+        assertTrue(m.contains("row 2, feature 7"), m);
+        assertTrue(message(() -> new Dataset(Nd4j.zeros(DataType.DOUBLE, 5, 2, 3), d.y())).contains("[n, C, H, W]"));
+    }
+
+    @Test
     void rejectsBadShapes() {
         INDArray x = Nd4j.zeros(DataType.DOUBLE, 4, 2);
         assertTrue(message(() -> new Dataset(Nd4j.zeros(DataType.DOUBLE, 4), Nd4j.zeros(DataType.DOUBLE, 4)))

@@ -138,6 +138,7 @@ class DatasetsTest {
         Path yf = dir.resolve("y.npy");
         NpyFile.write(xf, x);
         NpyFile.write(yf, Nd4j.create(new double[] {0, 2, 1}, new long[] {3}, DataType.DOUBLE));
+        NpyFile.write(yf.resolveSibling("y3.npy"), Nd4j.create(new double[] {0, 2, 1}, new long[] {3}, DataType.DOUBLE));
         Dataset ds = Datasets.npy(xf, yf);
         assertEquals(x, ds.x());
         assertEquals(3, ds.numClasses());
@@ -152,7 +153,10 @@ class DatasetsTest {
         Path v = dir.resolve("v.npy");
         NpyFile.write(v, Nd4j.zeros(DataType.DOUBLE, 3));
         m = assertThrows(DatasetFormatException.class, () -> Datasets.npy(v, v)).getMessage();
-        assertEquals(v + ": features must have rank 2 [n, d], got shape [3]", m);
+        assertEquals(v + ": features must have rank 2 [n, d] (or images [n, C, H, W]), got shape [3]", m);
+        Path images = dir.resolve("images.npy");
+        NpyFile.write(images, Nd4j.zeros(DataType.DOUBLE, 3, 1, 2, 2));
+        assertEquals("[3, 1, 2, 2]", java.util.Arrays.toString(Datasets.npy(images, yf.resolveSibling("y3.npy")).x().shape()));
 
         INDArray bad = x.dup();
         bad.putScalar(1, 1, Double.NaN);
@@ -160,5 +164,26 @@ class DatasetsTest {
         NpyFile.write(yf, Nd4j.zeros(DataType.DOUBLE, 3, 1));
         m = assertThrows(DatasetFormatException.class, () -> Datasets.npy(xf, yf)).getMessage();
         assertTrue(m.startsWith(xf + " / " + yf + ": ") && m.endsWith("at row 1, column 1"), m);
+    }
+
+    @Test
+    void digitsAreImagesOfTenClassesWithKnownPixels() {
+        Dataset d = Datasets.digits();
+        assertEquals("[1797, 1, 8, 8]", java.util.Arrays.toString(d.x().shape()));
+        assertEquals(10, d.numClasses());
+        assertEquals(0.0, d.y().getDouble(0), 0.0);
+        assertEquals(1.0, d.y().getDouble(1), 0.0);
+        // first image, second row: 0,0,13,15,10,15,5,0 (pixel counts / 16)
+        assertEquals(13 / 16.0, d.x().getDouble(0, 0, 1, 2), 0.0);
+        assertEquals(5 / 16.0, d.x().getDouble(0, 0, 1, 6), 0.0);
+        assertEquals(1.0, d.x().maxNumber().doubleValue(), 0.0);
+        assertEquals(0.0, d.x().minNumber().doubleValue(), 0.0);
+        int[] counts = new int[10];
+        for (double c : d.y().toDoubleVector()) {
+            counts[(int) c]++;
+        }
+        for (int c : counts) {
+            assertTrue(c >= 174 && c <= 183, java.util.Arrays.toString(counts));   // 174..183 images per digit
+        }
     }
 }

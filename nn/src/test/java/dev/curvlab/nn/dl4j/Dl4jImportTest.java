@@ -165,13 +165,19 @@ class Dl4jImportTest {
     }
 
     @Test
-    void convolutionLayerIsRefusedNamingItsIndex() {
-        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).list()
+    void convolutionLayersImportAndDilatedOnesAreRefusedNamingTheirIndex() {
+        MultiLayerNetwork plain = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).list()
                 .layer(new ConvolutionLayer.Builder(2, 2).nIn(1).nOut(2).activation(new ActivationReLU()).build())
                 .layer(new OutputLayer.Builder().lossFunction(new LossMSE()).nOut(1).activation(new ActivationIdentity()).build())
                 .setInputType(InputType.convolutionalFlat(4, 4, 1)).build());
-        net.init();
-        assertMentions(importFails(net), "layer 0", "ConvolutionLayer");
+        plain.init();
+        assertEquals("[1, 4, 4]-conv2x2x2(relu)-flatten-1", Dl4jImport.fromNetwork(plain).model().describe());
+        MultiLayerNetwork dilated = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).list()
+                .layer(new ConvolutionLayer.Builder(2, 2).nIn(1).nOut(2).dilation(2, 2).activation(new ActivationReLU()).build())
+                .layer(new OutputLayer.Builder().lossFunction(new LossMSE()).nOut(1).activation(new ActivationIdentity()).build())
+                .setInputType(InputType.convolutionalFlat(4, 4, 1)).build());
+        dilated.init();
+        assertMentions(importFails(dilated), "layer 0", "dilation");
     }
 
     @Test

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -136,6 +137,39 @@ class ModelFileTest {
     }
 
     @Test
+    void roundTripsAnImageModelWithEveryLayerType() throws IOException {
+        String json = """
+                {
+                  "input": [2, 9, 8],
+                  "layers": [
+                    {"type": "conv2d", "filters": 3, "kernel": [3, 2], "stride": [2, 1], "padding": [1, 0], "activation": "relu"},
+                    {"type": "maxpool2d", "kernel": [2, 2], "stride": [1, 2]},
+                    {"type": "avgpool2d", "kernel": [2, 1], "stride": [2, 1]},
+                    {"type": "flatten"},
+                    {"type": "dense", "units": 4, "activation": "identity"}
+                  ],
+                  "loss": "ce"
+                }
+                """;
+        ModelSpec spec = ModelFile.parseSpec(json, "cnn.json");
+        Sequential m = spec.model();
+        assertEquals("[2, 9, 8]-conv3x3x2s2x1p1x0(relu)-maxpool2x2s1x2-avgpool2x1-flatten-4", m.describe());
+        assertEquals(List.of(3L, 5L, 7L), Arrays.stream(m.outputShape(0)).boxed().toList());    // (9+2-3)/2+1, (8-2)/1+1
+        assertEquals(List.of(3L, 4L, 3L), Arrays.stream(m.outputShape(1)).boxed().toList());
+        assertEquals(List.of(3L, 2L, 3L), Arrays.stream(m.outputShape(2)).boxed().toList());
+        assertEquals(3 * 2 * 3 * 2 + 3 + 18 * 4 + 4, m.parameterCount());
+        assertEquals(json, ModelFile.formatSpec(spec), "the writer writes what the reader reads");
+        INDArray theta = awkwardParameters(m.parameterCount(), 3);
+        ModelFile.write(dir.resolve("c.json"), dir.resolve("c.npy"), spec, theta);
+        ModelFile.Bundle back = ModelFile.read(dir.resolve("c.json"), dir.resolve("c.npy"));
+        assertEquals(spec, back.spec());
+        assertBitIdentical(theta, back.parameters());
+        ModelSpec defaults = ModelFile.parseSpec("{\"input\": [1, 4, 4], \"layers\": [{\"type\": \"conv2d\", \"filters\": 2, \"kernel\": [3, 3],"
+                + " \"activation\": \"tanh\"}, {\"type\": \"maxpool2d\", \"kernel\": [2, 2]}, {\"type\": \"flatten\"}]}", "d.json");
+        assertEquals("[1, 4, 4]-conv2x3x3(tanh)-maxpool2x2-flatten", defaults.model().describe(), "stride [1, 1], padding [0, 0], pool stride = kernel");
+    }
+
+    @Test
     void writesTheDocumentedLayout() throws IOException {
         Path json = dir.resolve("m.json");
         ModelFile.writeSpec(json, new ModelSpec(Sequential.mlp(new int[] {10, 32, 1}, Activation.TANH), Losses.MSE, "toy"));
@@ -243,8 +277,8 @@ class ModelFileTest {
                         "layers[0].units (line 1", "must be a positive integer, got the string \"32\""),
                 Arguments.of("{\"input\": 2, \"layers\": [{\"type\": \"dense\", \"units\": 32.0, \"activation\": \"tanh\"}]}",
                         "layers[0].units (line 1", "got the number 32.0"),
-                Arguments.of("{\"input\": 2, \"layers\": [{\"type\": \"conv2d\", \"units\": 3, \"activation\": \"tanh\"}]}",
-                        "layers[0].type (line 1", "unknown layer type 'conv2d'; the only layer type is \"dense\""),
+                Arguments.of("{\"input\": 2, \"layers\": [{\"type\": \"conv3d\", \"units\": 3, \"activation\": \"tanh\"}]}",
+                        "layers[0].type (line 1", "unknown layer type 'conv3d'; layer types: dense, conv2d, maxpool2d, avgpool2d, flatten"),
                 Arguments.of("{\"input\": 2, \"layers\": [{\"type\": \"dense\", \"units\": 3, \"activation\": 1}]}",
                         "layers[0].activation (line 1", "must be a string, got the number 1"),
                 Arguments.of("{\"input\": 2,\n \"layers\": [" + LAYER + ",\n   {\"type\": \"dense\", \"units\": 1, \"activation\": \"tahn\"}]}",
@@ -267,7 +301,23 @@ class ModelFileTest {
                         + " \"loss\": \"gaussian\"}", "loss (line 2, column 10)", "even number of outputs"),
                 Arguments.of("{\"input\": 2, \"layers\": " + two + ", \"loss\": \"ce\"}", "loss (line 1",
                         "ce loss needs at least 2 outputs"),
-                Arguments.of("{\"input\": 2, \"layers\": " + two + ", \"name\": 5}", "name (line 1", "must be a string"));
+                Arguments.of("{\"input\": 2, \"layers\": " + two + ", \"name\": 5}", "name (line 1", "must be a string"),
+                // image models
+                Arguments.of("{\"input\": [1, 4, 4], \"layers\": [{\"type\": \"conv2d\", \"filters\": 2, \"kernel\": [5, 5], \"activation\": \"tanh\"},"
+                        + " {\"type\": \"flatten\"}]}", "layers[0] (line 1", "kernel [5, 5] is larger than the padded input [4, 4]"),
+                Arguments.of("{\"input\": [1, 4, 4], \"layers\": [{\"type\": \"avgpool2d\", \"kernel\": [2, 2]}, " + LAYER + "]}",
+                        "layers[1] (line 1", "layer 1 (dense): needs a vector input, got [1, 2, 2]; add a flatten layer before it"),
+                Arguments.of("{\"input\": [1, 4, 4], \"layers\": [{\"type\": \"maxpool2d\", \"kernel\": [0, 2]}]}",
+                        "layers[0].kernel (line 1", "must be a list of two integers >= 1"),
+                Arguments.of("{\"input\": [1, 4], \"layers\": " + two + "}", "input (line 1", "an image shape [C, H, W] of three positive integers"),
+                Arguments.of("{\"input\": [1, 4, 4], \"layers\": [{\"type\": \"maxpool2d\", \"kernel\": [2, 2], \"filters\": 3}]}",
+                        "layers[0].filters (line 1", "a maxpool2d layer has no \"filters\""),
+                Arguments.of("{\"input\": 3, \"layers\": [{\"type\": \"conv2d\", \"filters\": 2, \"kernel\": [1, 1], \"activation\": \"tanh\"}]}",
+                        "layers[0] (line 1", "needs image input [C, H, W], got [3]"),
+                Arguments.of("{\"input\": [1, 4, 4], \"layers\": [{\"type\": \"conv2d\", \"filters\": 2, \"kernel\": [3, 3], \"activation\": \"tanh\"}]}",
+                        "layers (line 1", "the model's output [2, 2, 2] is not a vector"),
+                Arguments.of("{\"input\": [1, 4, 4], \"layers\": [{\"type\": \"conv2d\", \"kernel\": [3, 3], \"activation\": \"tanh\"}]}",
+                        "layers[0] (line 1", "missing required key \"filters\""));
     }
 
     @ParameterizedTest
