@@ -1,7 +1,6 @@
 package dev.curvlab.curvature.cli;
 
 import dev.curvlab.curvature.hessian.MemoryBudget;
-import dev.curvlab.nn.model.Dense;
 
 /**
  * Memory preflights of the commands besides the dense-matrix ones (which {@code FullHessian}
@@ -21,11 +20,11 @@ final class ResourcePreflight {
         return p.batchSize() > 0 ? Math.min(n, p.batchSize()) : n;
     }
 
-    /** Sum of the widths of the input and every layer. */
+    /** Sum of the features per sample of the input and after every layer (C H W for images). */
     static long widths(Problem p) {
         long w = p.model().inputSize();
-        for (Dense d : p.model().layers()) {
-            w += d.out();
+        for (long size : p.model().activationSizes()) {
+            w += size;
         }
         return w;
     }

@@ -4,7 +4,6 @@ import dev.curvlab.core.kernels.RawAccess;
 import dev.curvlab.nn.ModelObjective;
 import dev.curvlab.nn.loss.Loss;
 import dev.curvlab.nn.loss.Reduction;
-import dev.curvlab.nn.model.Dense;
 import dev.curvlab.nn.model.Sequential;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -77,12 +76,9 @@ public final class LayerProducts {
         return null;
     }
 
-    /**
-     * The single test for the model side (switch to {@code model.isDenseChain()} when models can hold
-     * other layer kinds): every layer is a {@link Dense}.
-     */
+    /** The single test for the model side: a chain of dense layers (no conv, pooling or flatten). */
     static boolean isDenseChain(Sequential model) {
-        return !model.layers().isEmpty() && model.layers().stream().allMatch(d -> d instanceof Dense);
+        return model.isDenseChain();
     }
 
     /** Value and gradient {@code [N]} of {@code factor * sum of per-sample losses}. */

@@ -99,7 +99,7 @@ public final class DistributedHessian {
         long t0 = System.nanoTime();
         long n = theta.length();
         spec.model().validate(theta.shape(), new long[] {Math.max(1, data.rows()), data.inputs()});
-        HessianMethod method = resolve(kind, o.method);
+        HessianMethod method = resolve(kind, spec.model().isDenseChain(), o.method);
         List<BandManifest.Band> bands = method == HessianMethod.STRUCTURED ? layerBands(spec) : rowBands(n, o.bandRows, sc.defaultParallelism());
         ModelBroadcast mb = new ModelBroadcast(spec, theta, o.batchSize, TaskThreads.perTask(sc));
         String fingerprint = BandFingerprint.of(kind.id(), method.name(), o.batchSize, bands, mb.modelJson(), theta.castTo(DataType.DOUBLE)
@@ -136,12 +136,12 @@ public final class DistributedHessian {
     }
 
     /** STRUCTURED where the kind and model qualify (AUTO), checked when asked for explicitly. */
-    static HessianMethod resolve(OperatorKind kind, HessianMethod asked) {
-        if (asked == HessianMethod.STRUCTURED && !kind.structured()) {
-            throw new IllegalArgumentException("the structured method needs the Hessian, GGN or observed Fisher; got the " + kind.title()
-                    + " (use --method blocked)");
+    static HessianMethod resolve(OperatorKind kind, boolean denseChain, HessianMethod asked) {
+        if (asked == HessianMethod.STRUCTURED && !(kind.structured() && denseChain)) {
+            throw new IllegalArgumentException("the structured method needs the Hessian, GGN or observed Fisher of a chain of dense layers; got the "
+                    + kind.title() + (denseChain ? "" : " of a model with other layers") + " (use --method blocked)");
         }
-        return asked == HessianMethod.AUTO ? (kind.structured() ? HessianMethod.STRUCTURED : HessianMethod.BLOCKED) : asked;
+        return asked == HessianMethod.AUTO ? (kind.structured() && denseChain ? HessianMethod.STRUCTURED : HessianMethod.BLOCKED) : asked;
     }
 
     /** One band per layer: its parameters' rows. */
