@@ -7,6 +7,7 @@ import dev.curvlab.curvature.operator.HessianOperator;
 import dev.curvlab.curvature.operator.ObservedFisherOperator;
 import dev.curvlab.nn.data.Dataset;
 import dev.curvlab.nn.loss.Loss;
+import dev.curvlab.nn.loss.Reduction;
 import dev.curvlab.nn.model.Sequential;
 import java.util.Locale;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -41,9 +42,10 @@ public enum OperatorKind {
             return new ObservedFisherOperator(model, loss, data, theta, batchSize);
         }
 
+        /** The summed loss's NLL factor ({@code Loss.scale(NLL)}: 1/2 for mse as unit-variance Gaussian, 1 otherwise). */
         @Override
         public double scale(Loss loss, long samples, long outputs) {
-            return 1.0;
+            return loss.scale(Reduction.NLL, samples, outputs);
         }
     };
 
