@@ -181,7 +181,8 @@ public final class ScalingReport {
     }
 
     private void writeCsv(Path file) throws IOException {
-        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(file))) {
+        java.io.StringWriter text = new java.io.StringWriter();
+        try (PrintWriter w = new PrintWriter(text)) {
             w.println(String.join(",", HEADER));
             for (String[] r : rows) {
                 String[] q = r.clone();
@@ -189,6 +190,7 @@ public final class ScalingReport {
                 w.println(String.join(",", q));
             }
         }
+        dev.curvlab.nn.io.AtomicFiles.write(file, text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private void writePlot(Path file) throws IOException {
@@ -243,6 +245,6 @@ public final class ScalingReport {
         if (chart.getSeriesMap().isEmpty()) {
             chart.addSeries("no successful runs", new double[] {1, 2}, new double[] {1, 1});
         }
-        BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+        dev.curvlab.nn.io.AtomicFiles.write(file, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
     }
 }

@@ -193,9 +193,7 @@ public final class CurvatureReport implements Callable<Integer> {
         ReportPlots.spectrum(out.resolve("spectrum.png"), dens.grid(), dens.density(), eig, "Hessian eigenvalue density, N = " + model.parameterCount());
         ReportPlots.heatmap(out.resolve("hessian_heatmap.png"), h, bounds, names, "Hessian of the training loss, " + model.describe());
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        Path tmp = out.resolve("report.json.tmp");
-        json.writeValue(tmp.toFile(), report);
-        Files.move(tmp, out.resolve("report.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        dev.curvlab.nn.io.AtomicFiles.write(out.resolve("report.json"), json.writeValueAsBytes(report));
         print(report, model, lossFn);
         return 0;
     }

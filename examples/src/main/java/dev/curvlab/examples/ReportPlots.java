@@ -129,8 +129,8 @@ final class ReportPlots {
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         g.drawString(String.format("red > 0, blue < 0; colour ~ log(1 + |H| / %.2g)", scale), margin, margin + img + 20);
         g.dispose();
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        ImageIO.write(image, "png", tmp.toFile());
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        ImageIO.write(image, "png", png);
+        dev.curvlab.nn.io.AtomicFiles.write(file, png.toByteArray());
     }
 }

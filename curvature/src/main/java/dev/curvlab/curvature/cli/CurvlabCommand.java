@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
                 EmpiricalFisherCommand.class, FisherCommand.class, EigsCommand.class, TraceCommand.class,
                 JacobianCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'curvlab COMMAND --help' for a command's options. Exit codes: 0 success, 1 bad input or"
-                + " data (or a failed computation), 2 bad usage."})
+                + " data (or a failed computation), 2 bad usage, 3 not converged (eigs; see --allow-unconverged)."
+                + " Outputs are written atomically and all together, or not at all."})
 public final class CurvlabCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -1,10 +1,9 @@
 package dev.curvlab.curvature.cli;
 
 import dev.curvlab.core.NativeSettings;
-import dev.curvlab.nn.io.NpyFile;
+import dev.curvlab.nn.io.OutputTransaction;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
@@ -13,15 +12,33 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
  * Base of the subcommands: checks option values ({@link #checkOptions}, usage errors, before any
  * file is read), applies the runtime options (float64 defaults, threads, quiet logging), then runs
- * the command. Commands validate all inputs before the work starts and write outputs only at the
- * end (atomically), so a failed run leaves no output file. Failures propagate as exceptions to
- * {@link ErrorReporter}; nothing here exits the JVM.
+ * the command. Failures propagate as exceptions to {@link ErrorReporter}; nothing here exits the JVM.
+ *
+ * <h2>Outputs: how every command writes files</h2>
+ * Every file goes through the command's {@link OutputTransaction} ({@link #outputs}), so outputs
+ * appear all together and complete, or not at all:
+ * <ol>
+ * <li>in {@link #checkOptions}: {@code checkWritable(out, "--out")} for each output option (a
+ *     missing directory, a directory, two outputs naming one file are refused before any work);
+ *     every other {@code Path} option is then registered as an input, and an output that is an
+ *     input (by path, {@code ..}, symlink or inode) is refused;</li>
+ * <li>once sizes are known, before the work: {@link #requireSpace} (free disk) and
+ *     {@link ResourcePreflight} (memory, consistent with {@code --max-memory});</li>
+ * <li>{@link #write(Path, INDArray)} stages an array (a complete temporary, not yet visible), or
+ *     {@code outputs.stage(out)} gives a temporary for a streaming writer;</li>
+ * <li>when {@link #run} returns normally the transaction commits (fsync, rename; devices such as
+ *     {@code /dev/null} written in place, never replaced); when it throws, or on SIGINT/SIGTERM,
+ *     every temporary is removed.</li>
+ * </ol>
+ * A command that must not leave its results (e.g. {@code eigs} not converged) throws after
+ * printing; nothing is committed.
  */
 abstract class CurvlabSubcommand implements Callable<Integer> {
     @Spec
@@ -30,12 +47,30 @@ abstract class CurvlabSubcommand implements Callable<Integer> {
     @Mixin
     RuntimeOptions runtime;
 
+    /** Largest --threads accepted. */
+    static final int MAX_THREADS = 256;
+
+    /** This run's output files (see the class comment). */
+    protected OutputTransaction outputs;
+
     @Override
     public final Integer call() throws Exception {
-        if (runtime.threads < 0) {
-            throw usage("--threads must be >= 1, or 0 for ND4J's default; got " + runtime.threads);
+        if (runtime.threads < 0 || runtime.threads > MAX_THREADS) {
+            throw usage("--threads must be in 0.." + MAX_THREADS + " (0 = all processors), got " + runtime.threads);
         }
-        checkOptions();
+        try (OutputTransaction tx = new OutputTransaction()) {
+            outputs = tx;
+            checkOptions();
+            registerInputs();
+            execute();
+            tx.commit();
+        } finally {
+            outputs = null;
+        }
+        return 0;
+    }
+
+    private void execute() throws Exception {
         try (QuietLogging quiet = QuietLogging.enter(runtime.quiet)) {
             NativeWarmUp.await();
             Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
@@ -54,8 +89,24 @@ abstract class CurvlabSubcommand implements Callable<Integer> {
         } finally {
             out().flush();
         }
-        return 0;
     }
+
+    /** Every {@code Path} option that is not a declared output is an input: no output may be the same file. */
+    private void registerInputs() {
+        for (OptionSpec o : spec.options()) {
+            if (o.typeInfo().getType() == Path.class && o.getValue() != null) {
+                try {
+                    if (java.util.Arrays.stream(o.names()).noneMatch(declared::contains)) {
+                        outputs.input(o.getValue(), o.longestName());
+                    }
+                } catch (IOException e) {
+                    throw new BadInputException(e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    private final java.util.Set<String> declared = new java.util.HashSet<>();
 
     /** Checks option values that need no file (ranges, output directories); throw {@link #usage} or {@link BadInputException}. */
     protected void checkOptions() {
@@ -80,29 +131,41 @@ abstract class CurvlabSubcommand implements Callable<Integer> {
     }
 
     /**
-     * Checks that {@code file} can be written: its directory exists and it is not a directory.
-     * Called before any work, so a bad path fails fast and nothing is computed.
+     * Declares {@code file} (the value of output option {@code option}; null is ignored) as an
+     * output of this run: its directory exists and is writable, it is not a directory, not an
+     * input, not another output. Called from {@link #checkOptions}, so a bad path fails before any
+     * work.
      */
-    protected static void checkWritable(Path file, String option) {
+    protected void checkWritable(Path file, String option) {
         if (file == null) {
             return;
         }
-        Path abs = file.toAbsolutePath();
-        Path dir = abs.getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw new BadInputException(file + ": cannot write " + option + ": directory " + dir + " does not exist");
-        }
-        if (Files.isDirectory(abs)) {
-            throw new BadInputException(file + ": cannot write " + option + ": it is a directory");
-        }
-        if (!Files.isWritable(dir)) {
-            throw new BadInputException(file + ": cannot write " + option + ": directory " + dir + " is not writable");
+        declared.add(option);
+        try {
+            outputs.declare(file, option);
+        } catch (IOException e) {
+            throw new BadInputException(e.getMessage(), e);
         }
     }
 
-    /** Writes a float64 array atomically (nothing appears under the name unless the write completes). */
-    protected static void write(Path file, INDArray array) throws IOException {
-        NpyFile.write(file, array.dataType() == DataType.DOUBLE ? array : array.castTo(DataType.DOUBLE));
+    /** Refuses, before the work, an output whose file system has less than {@code bytes} free. */
+    protected void requireSpace(Path file, double bytes) {
+        if (file == null) {
+            return;
+        }
+        try {
+            outputs.requireSpace(file, bytes);
+        } catch (IOException e) {
+            throw new BadInputException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Stages a float64 array for {@code file} (written completely to a temporary now, renamed into
+     * place when the command succeeds).
+     */
+    protected void write(Path file, INDArray array) throws IOException {
+        outputs.write(file, array.dataType() == DataType.DOUBLE ? array : array.castTo(DataType.DOUBLE));
     }
 
     /** {@code [3, 4]}. */

@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 
 /**
  * A command that materialises a curvature matrix [N, N] with {@link FullHessian} (memory preflight,
- * progress, streaming to {@code FILE.partial} and renaming when complete, checkpoints).
+ * progress, streaming to a temporary of the command's {@link dev.curvlab.nn.io.OutputTransaction} and renaming
+ * when complete, checkpoints).
  */
 abstract class DenseMatrixCommand extends CurvlabSubcommand {
     @Mixin
@@ -25,7 +26,7 @@ abstract class DenseMatrixCommand extends CurvlabSubcommand {
     @Mixin
     DenseOptions dense;
 
-    @Option(names = "--out", order = 30, paramLabel = "FILE", description = "write the matrix [N, N] (float64 .npy; streamed to FILE.partial, renamed when complete)")
+    @Option(names = "--out", order = 30, paramLabel = "FILE", description = "write the matrix [N, N] (float64 .npy; streamed to a hidden temporary, renamed when complete)")
     Path out;
 
     /** The matrix's name in messages, e.g. "Hessian". */
@@ -36,8 +37,8 @@ abstract class DenseMatrixCommand extends CurvlabSubcommand {
 
     @Override
     protected void checkOptions() {
-        if (dense.block < 0) {
-            throw usage("--block must be >= 0 (0 = chosen from the memory budget), got " + dense.block);
+        if (dense.block < 0 || dense.block > DenseOptions.MAX_BLOCK) {
+            throw usage("--block must be in 0.." + DenseOptions.MAX_BLOCK + " (0 = chosen from the memory budget), got " + dense.block);
         }
         checkWritable(out, "--out");
         if (dense.checkpoint != null && Files.exists(dense.checkpoint) && !Files.isDirectory(dense.checkpoint)) {
@@ -60,16 +61,26 @@ abstract class DenseMatrixCommand extends CurvlabSubcommand {
         }
     }
 
-    /** The dense matrix of {@code op}, written to {@code target} when it is not null. */
+    /**
+     * The dense matrix of {@code op}, written to {@code target} when it is not null: FullHessian
+     * streams it into the transaction's temporary for {@code target} (renamed into place when the
+     * command succeeds); a special target (/dev/null, a FIFO) gets the in-memory matrix at commit.
+     */
     protected FullHessian.Result compute(LinearOperator op, Path target) throws Exception {
         checkMethod(op);
+        boolean special = target != null && outputs.isSpecial(target);
+        FullHessian.Result r;
         try (CliProgress progress = progress("columns")) {
             FullHessian.Options o = dense.toOptions().progress(progress);
-            if (target != null) {
-                o.out(target);
+            if (target != null && !special) {
+                o.out(outputs.stage(target));
             }
-            return FullHessian.compute(op, o);
+            r = FullHessian.compute(op, o);
         }
+        if (special) {
+            write(target, r.matrix());
+        }
+        return r;
     }
 
     /** Prints N, the method, the time and the asymmetry, and where the matrix went. */

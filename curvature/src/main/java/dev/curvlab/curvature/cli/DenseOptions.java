@@ -56,14 +56,33 @@ final class DenseOptions {
         }
     }
 
+    /** Largest --block accepted (columns per pass; larger than N means N). */
+    static final int MAX_BLOCK = 1 << 20;
+
+    /**
+     * A memory size: a number with an optional unit K, M, G, T, P (powers of 1024, optionally
+     * followed by B or iB), between {@link #MIN_BYTES} (1K) and {@link #MAX_BYTES} (1P); anything
+     * else, including values that overflow, is refused with the accepted range.
+     */
     static final class BudgetConverter implements ITypeConverter<MemoryBudget> {
+        static final long MIN_BYTES = 1L << 10;
+        static final long MAX_BYTES = 1L << 50;
+        private static final java.util.regex.Pattern SIZE =
+                java.util.regex.Pattern.compile("(?i)\\s*([0-9]{1,30}(?:\\.[0-9]{1,30})?)\\s*([KMGTP]?)(?:I?B)?\\s*");
+
         @Override
         public MemoryBudget convert(String value) {
-            try {
-                return MemoryBudget.parse(value);
-            } catch (RuntimeException e) {
-                throw new TypeConversionException("cannot read memory size '" + value + "' (examples: 512M, 12G)");
+            String shown = value.length() > 40 ? value.substring(0, 40) + "..." : value;
+            java.util.regex.Matcher m = SIZE.matcher(value);
+            if (!m.matches()) {
+                throw new TypeConversionException("cannot read memory size '" + shown + "'; give a size between 1K and 1P (examples: 512M, 12G)");
             }
+            int power = "KMGTP".indexOf(m.group(2).toUpperCase(java.util.Locale.ROOT)) + 1;
+            java.math.BigDecimal bytes = new java.math.BigDecimal(m.group(1)).multiply(java.math.BigDecimal.valueOf(1024).pow(power));
+            if (bytes.compareTo(java.math.BigDecimal.valueOf(MIN_BYTES)) < 0 || bytes.compareTo(java.math.BigDecimal.valueOf(MAX_BYTES)) > 0) {
+                throw new TypeConversionException("memory size '" + shown + "' is out of range; accepted: 1K to 1P (examples: 512M, 12G)");
+            }
+            return MemoryBudget.of(bytes.longValue());
         }
     }
 }

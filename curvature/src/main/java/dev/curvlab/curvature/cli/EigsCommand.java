@@ -41,6 +41,13 @@ final class EigsCommand extends CurvlabSubcommand {
     @Option(names = "--seed", order = 14, paramLabel = "S", defaultValue = "0", description = "seed of the start vector (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--allow-unconverged", order = 15,
+            description = "exit 0 and write --out even when Lanczos stops before the tolerance (default: print the values, write nothing, exit 3)")
+    boolean allowUnconverged;
+
+    @Mixin
+    MemoryOption memory;
+
     @Option(names = "--out", order = 30, paramLabel = "FILE", description = "write the eigenvalues [k] (float64 .npy, in the order printed: descending for largest, ascending for smallest)")
     Path out;
 
@@ -68,13 +75,19 @@ final class EigsCommand extends CurvlabSubcommand {
         if (k > n) {
             throw usage("--k " + k + " is out of range: model " + p.model().describe() + " has N = " + n + " parameters, so k must be in 1.." + n);
         }
+        // Lanczos keeps its whole basis (m vectors of N; no restarts) and an m x m tridiagonal eigenproblem
+        long m = maxIterations == 0 ? Math.min(n, Math.max(2L * k + 20, 60)) : Math.min(n, maxIterations);
+        ResourcePreflight.require(String.format(Locale.ROOT, "eigs --k %d (a Lanczos basis of %d vectors of N = %d)", k, m, n),
+                8.0 * n * (m + 4) + 8.0 * 3 * m * m + ResourcePreflight.perColumn(p), memory.budget(), "lower --k (or --max-iter)");
+        requireSpace(out, 8.0 * k + 128);
         HessianOperator op = new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize());
         long t0 = System.nanoTime();
         try (CliProgress progress = progress("iterations")) {
             EigenResult result = Lanczos.extremal(op, k, which, new LanczosOptions(tol, maxIterations, seed, progress));
             double seconds = (System.nanoTime() - t0) / 1e9;
             double[] values = result.values();
-            if (out != null) {
+            boolean accepted = result.converged() || allowUnconverged;
+            if (out != null && accepted) {
                 write(out, Nd4j.createFromArray(values).castTo(DataType.DOUBLE));
             }
             out().println(String.format(Locale.ROOT, "eigs: %d %s eigenvalue(s) of the Hessian (N = %d), %d iterations, %.3f s, %s", values.length,
@@ -85,10 +98,25 @@ final class EigsCommand extends CurvlabSubcommand {
                 out().println(String.format(Locale.ROOT, "%4d  %s%s", i + 1, num(values[i]),
                         res != null && i < res.length ? String.format(Locale.ROOT, "  (residual %.2e)", res[i]) : ""));
             }
+            if (!accepted) {
+                throw new NotConvergedException(String.format(Locale.ROOT, "eigs did not converge to --tol %s in %d iterations (largest residual %.2e);"
+                        + " the values above are approximate%s; raise --max-iter or --tol, or pass --allow-unconverged to accept them", num(tol),
+                        result.iterations(), maxResidual(res), out != null ? " and " + out + " was not written" : ""));
+            }
             if (out != null) {
                 out().println("wrote " + out + " [" + values.length + "]");
             }
         }
+    }
+
+    private static double maxResidual(double[] res) {
+        double max = Double.NaN;
+        if (res != null) {
+            for (double r : res) {
+                max = Double.isNaN(max) ? r : Math.max(max, r);
+            }
+        }
+        return max;
     }
 
     /** largest, smallest, largest-magnitude (also largest_magnitude, magnitude), case-insensitive. */

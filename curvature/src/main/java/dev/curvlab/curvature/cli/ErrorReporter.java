@@ -24,6 +24,10 @@ final class ErrorReporter implements IParameterExceptionHandler, IExecutionExcep
     static final int USAGE = 2;
     /** Exit code for input, data and computation errors. */
     static final int INPUT = 1;
+    /** Exit code for a computation that finished without meeting its tolerance (eigs not converged). */
+    static final int NOT_CONVERGED = 3;
+    /** Longest error line printed; longer messages (e.g. an echoed 50 MB architecture) are cut in the middle. */
+    static final int MAX_LINE = 1000;
 
     @Override
     public int handleParseException(ParameterException ex, String[] args) {
@@ -39,7 +43,7 @@ final class ErrorReporter implements IParameterExceptionHandler, IExecutionExcep
             return USAGE;
         }
         report(cmd, describe(ex), ex, debug);
-        return INPUT;
+        return ex instanceof NotConvergedException ? NOT_CONVERGED : INPUT;
     }
 
     private static void report(CommandLine cmd, String message, Exception ex, boolean debug) {
@@ -84,7 +88,7 @@ final class ErrorReporter implements IParameterExceptionHandler, IExecutionExcep
             return f.getFile() + ": permission denied";
         }
         String msg = ex.getMessage();
-        if (ex instanceof BadInputException || ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
+        if (ex instanceof BadInputException || ex instanceof NotConvergedException || ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
                 || ex instanceof java.io.IOException) {
             return msg != null ? msg : ex.getClass().getSimpleName();
         }
@@ -94,8 +98,21 @@ final class ErrorReporter implements IParameterExceptionHandler, IExecutionExcep
         return ex.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
     }
 
-    /** Newlines (multi-line library messages) become "; " so the report stays one line. */
+    /**
+     * Newlines (multi-line library messages) become "; " so the report stays one line, and a line
+     * longer than {@link #MAX_LINE} keeps its start and end with the number of characters left out.
+     */
     static String oneLine(String s) {
-        return s.strip().replaceAll("\\s*\\R\\s*", "; ");
+        if (s.length() > 64 * MAX_LINE) {
+            s = s.substring(0, 32 * MAX_LINE) + "\n" + s.substring(s.length() - 32 * MAX_LINE);   // bound the regex work
+        }
+        String line = s.strip().replaceAll("\\s*\\R\\s*", "; ");
+        if (line.length() <= MAX_LINE) {
+            return line;
+        }
+        int head = MAX_LINE * 3 / 4;
+        int tail = MAX_LINE / 8;
+        return line.substring(0, head) + " ... [" + (line.length() - head - tail) + " characters left out] ... "
+                + line.substring(line.length() - tail);
     }
 }

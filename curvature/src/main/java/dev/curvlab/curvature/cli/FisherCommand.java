@@ -46,6 +46,16 @@ final class FisherCommand extends DenseMatrixCommand {
         }
     }
 
+    /** With --se, F and its inverse are held in memory together: refuse before the work when they cannot fit. */
+    private void preflightStandardErrors(Problem p) {
+        double n = p.parameterCount();
+        ResourcePreflight.require(String.format(Locale.ROOT, "--se (the %d x %d observed Fisher and its inverse in memory)", (long) n, (long) n),
+                3 * 8.0 * n * n + 64 * ResourcePreflight.perColumn(p), dense.budget(),
+                "drop --se (the matrix alone can stream to --out), or use a smaller model");
+        requireSpace(out, 8.0 * n * n + 128);
+        requireSpace(se, 8.0 * n + 128);
+    }
+
     @Override
     protected void run() throws Exception {
         if (se == null) {
@@ -54,6 +64,7 @@ final class FisherCommand extends DenseMatrixCommand {
         }
         // F must be inverted before anything is written: keep it in memory, write both files at the end.
         Problem p = Problem.load(model, targets);
+        preflightStandardErrors(p);
         CurvatureOperator op = operator(p);
         FullHessian.Result r = compute(op, null);
         INDArray f = r.matrix();

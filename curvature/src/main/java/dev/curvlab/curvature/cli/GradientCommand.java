@@ -20,6 +20,9 @@ final class GradientCommand extends CurvlabSubcommand {
     @Mixin
     TargetOptions targets;
 
+    @Mixin
+    MemoryOption memory;
+
     @Option(names = "--out", order = 30, paramLabel = "FILE", description = "write the gradient [N] (float64 .npy)")
     Path out;
 
@@ -31,6 +34,9 @@ final class GradientCommand extends CurvlabSubcommand {
     @Override
     protected void run() throws Exception {
         Problem p = Problem.load(model, targets);
+        ResourcePreflight.require("the gradient of N = " + p.parameterCount() + " parameters over batches of " + ResourcePreflight.rows(p)
+                + " rows", ResourcePreflight.gradient(p), memory.budget(), "lower --batch-size");
+        requireSpace(out, 8.0 * p.parameterCount() + 128);
         double[] loss = new double[1];
         INDArray g = meanLossGradient(p, loss);
         if (out != null) {

@@ -24,6 +24,9 @@ final class HvpCommand extends CurvlabSubcommand {
     @Option(names = "--v", order = 10, required = true, paramLabel = "FILE", description = "direction(s) v [N] or V [N, k], .npy")
     Path v;
 
+    @Mixin
+    MemoryOption memory;
+
     @Option(names = "--out", order = 30, paramLabel = "FILE", description = "write H v, the shape of v (float64 .npy)")
     Path out;
 
@@ -46,6 +49,11 @@ final class HvpCommand extends CurvlabSubcommand {
         if (bad >= 0) {
             throw new BadInputException(v + ": element " + bad + " is " + vs.data().getDouble(bad) + " (directions must be finite)");
         }
+        long k = vector ? 1 : vs.size(1);
+        ResourcePreflight.require(String.format(Locale.ROOT, "hvp of %d direction(s) (--v %s) for N = %d", k, v, n),
+                8.0 * n * k * 2 + k * ResourcePreflight.perColumn(p), memory.budget(),
+                "split --v into blocks of fewer columns, or lower --batch-size");
+        requireSpace(out, 8.0 * n * k + 128);
         HessianOperator op = new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize());
         long t0 = System.nanoTime();
         INDArray hv = vector ? op.matvec(vs) : op.matmat(vs);

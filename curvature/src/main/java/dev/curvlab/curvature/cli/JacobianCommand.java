@@ -16,6 +16,9 @@ final class JacobianCommand extends CurvlabSubcommand {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    MemoryOption memory;
+
     @Option(names = "--out", order = 30, paramLabel = "FILE", description = "write the Jacobians [n, out, in] (float64 .npy)")
     Path out;
 
@@ -27,6 +30,15 @@ final class JacobianCommand extends CurvlabSubcommand {
     @Override
     protected void run() throws Exception {
         Problem p = Problem.loadInputs(model);
+        long rows = p.data().n();
+        long in = p.model().inputSize();
+        long outs = p.model().outputSize();
+        double result = 8.0 * rows * in * outs;
+        // the result, its reshaped copy and the tangents: min(in, out) directions through every layer for every row
+        double work = 2 * result + 8.0 * 6 * rows * Math.min(in, outs) * ResourcePreflight.widths(p);
+        ResourcePreflight.require(String.format(java.util.Locale.ROOT, "the Jacobians [%d, %d, %d] of the %d rows of --x %s", rows, outs, in,
+                rows, model.x), result + work, memory.budget(), "pass fewer rows in --x (split the file)");
+        requireSpace(out, result + 128);
         long start = System.nanoTime();
         Tensor theta = Tensor.of(p.theta());
         INDArray j = Rowwise.jacobian(x -> p.model().forward(theta, x), Tensor.of(p.data().x())).array();

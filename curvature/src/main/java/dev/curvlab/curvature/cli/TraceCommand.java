@@ -39,6 +39,9 @@ final class TraceCommand extends CurvlabSubcommand {
             description = "with --exact: memory budget, e.g. 512M, 12G (default: 75%% of physical memory)")
     MemoryBudget maxMemory;
 
+    /** Largest --samples accepted. */
+    static final int MAX_SAMPLES = 1_000_000;
+
     @Override
     protected void checkOptions() {
         String e = estimator.trim().toLowerCase(Locale.ROOT);
@@ -46,8 +49,8 @@ final class TraceCommand extends CurvlabSubcommand {
             throw usage("--estimator must be hutch++ or hutchinson, got '" + estimator + "'");
         }
         int min = e.equals("hutchinson") ? 1 : 3;
-        if (samples != null && samples < min) {
-            throw usage("--samples must be >= " + min + " for " + e + ", got " + samples);
+        if (samples != null && (samples < min || samples > MAX_SAMPLES)) {
+            throw usage("--samples must be in " + min + ".." + MAX_SAMPLES + " for " + e + ", got " + samples);
         }
     }
 
@@ -55,6 +58,15 @@ final class TraceCommand extends CurvlabSubcommand {
     protected void run() throws Exception {
         Problem p = Problem.load(model, targets);
         long n = p.parameterCount();
+        if (!exact) {
+            boolean hutchinson = estimator.trim().equalsIgnoreCase("hutchinson");
+            int s = samples != null ? samples : TraceOptions.defaults().maxSamples();
+            // Hutch++ multiplies its sketch of s/3 columns at once (and keeps it); Hutchinson works in blocks
+            long columns = hutchinson ? Math.min(s, TraceOptions.defaults().blockSize()) : Math.max(1, s / 3 + 1);
+            ResourcePreflight.require(String.format(Locale.ROOT, "trace with %d samples (--samples) for N = %d", s, n),
+                    8.0 * n * columns * 4 + columns * ResourcePreflight.perColumn(p), maxMemory != null ? maxMemory : MemoryBudget.defaultBudget(),
+                    "lower --samples or --batch-size");
+        }
         HessianOperator op = new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize());
         long t0 = System.nanoTime();
         if (exact) {

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * memory with the budget and refuses with the alternatives when it cannot fit. Columns are computed
  * in blocks of k (one forward-over-reverse pass per block), or by the structured method for dense
  * networks; progress goes to a {@link ProgressListener}; with an output file the blocks stream to
- * {@code FILE.partial} (or a checkpoint directory, resumable) and the file gets its final name only
+ * a unique hidden {@code .FILE.<random>.partial} (or a checkpoint directory, resumable) and the file gets its final name only
  * when complete.
  *
  * <p>Block j's columns {@code H[:, J]} are stored as rows J (the matrix is symmetric); the
@@ -181,7 +181,7 @@ public final class FullHessian {
                     n, MemoryBudget.format(result), target, MemoryBudget.format(MemoryBudget.usableDisk(target))));
         }
         HessianCheckpoint cp = o.checkpoint != null ? new HessianCheckpoint(o.checkpoint) : null;
-        Path partial = cp != null ? cp.matrixFile() : o.out != null ? o.out.resolveSibling(o.out.getFileName() + ".partial") : null;
+        Path partial = cp != null ? cp.matrixFile() : o.out != null ? dev.curvlab.nn.io.AtomicFiles.temporaryName(o.out) : null;
         if (!fits) {
             LOG.info("hessian: {} does not fit the {} memory budget; streaming blocks to {}", MemoryBudget.format(result),
                     MemoryBudget.format(o.budget.bytes()), partial);

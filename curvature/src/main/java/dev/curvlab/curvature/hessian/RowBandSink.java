@@ -2,13 +2,12 @@ package dev.curvlab.curvature.hessian;
 
 import dev.curvlab.core.kernels.LargeMatrix;
 import dev.curvlab.core.kernels.RawAccess;
+import dev.curvlab.nn.io.AtomicFiles;
 import dev.curvlab.nn.io.NpyFile;
 import dev.curvlab.nn.io.NpyMatrixWriter;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.function.Supplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -61,25 +60,16 @@ final class RowBandSink implements Closeable {
         int k = blockSize;
         NpyMatrixWriter writer = null;
         if (plan.checkpoint() != null) {
-            var saved = plan.checkpoint().load();
-            if (saved.isPresent() && Files.exists(plan.checkpoint().matrixFile())) {
-                HessianCheckpoint.State s = saved.get();
-                if (s.n() != n || !s.fingerprint().equals(fingerprint.get()) || !s.method().equals(method.name())) {
-                    throw new IllegalStateException("checkpoint in " + o.checkpoint + " belongs to a different problem (N = " + s.n()
-                            + ", method " + s.method().toLowerCase() + "); use another directory or delete it to start over");
-                }
-                if (s.threads() != Runtime.getRuntime().availableProcessors()) {
-                    LOG.warn("hessian: the checkpoint was written with {} processors, this run has {}; BLAS may round differently",
-                            s.threads(), Runtime.getRuntime().availableProcessors());
-                }
-                k = s.blockSize();
-                done = s.done();
+            var saved = plan.checkpoint().resume(n, method.name(), blockSize, fingerprint);   // validated, checksums verified
+            if (saved.isPresent()) {
+                done = saved.get().done();
                 writer = NpyMatrixWriter.openExisting(plan.partial());
                 LOG.info("hessian: resuming from {} with {}/{} rows done", o.checkpoint, done, n);
             }
         }
         if (writer == null && plan.partial() != null) {
-            writer = NpyMatrixWriter.create(plan.partial(), n, n);
+            // a temporary output is created exclusively (never through a symlink) and removed on interrupt
+            writer = NpyMatrixWriter.create(plan.checkpoint() != null ? plan.partial() : AtomicFiles.createExclusive(plan.partial()), n, n);
         }
         return new RowBandSink(n, plan, o, method, k, fingerprint, done, writer);
     }
@@ -128,8 +118,7 @@ final class RowBandSink implements Closeable {
         }
         if (plan.checkpoint() != null) {
             writer.flush();
-            plan.checkpoint().save(new HessianCheckpoint.State(n, blockSize, method.name(), fingerprint.get(), end,
-                    Runtime.getRuntime().availableProcessors()));
+            plan.checkpoint().bandDone(start, end);
         }
         options.progress.progress("hessian", end, n);
     }
@@ -180,7 +169,7 @@ final class RowBandSink implements Closeable {
             if (matrix != null && (symmetrized || plan.partial() == null)) {
                 NpyFile.write(options.out, matrix);
                 if (plan.partial() != null) {
-                    Files.deleteIfExists(plan.partial());
+                    AtomicFiles.discard(plan.partial());
                 }
             } else {
                 move(plan.partial(), options.out);
@@ -198,7 +187,7 @@ final class RowBandSink implements Closeable {
             Path complete = options.checkpoint.resolve("hessian.npy");
             if (matrix != null && symmetrized) {
                 NpyFile.write(complete, matrix);
-                Files.deleteIfExists(plan.partial());
+                AtomicFiles.discard(plan.partial());
             } else {
                 move(plan.partial(), complete);
             }
@@ -218,15 +207,11 @@ final class RowBandSink implements Closeable {
             writer.close();
         }
         if (plan.checkpoint() == null && plan.partial() != null) {
-            Files.deleteIfExists(plan.partial());
+            AtomicFiles.discard(plan.partial());
         }
     }
 
     private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (java.nio.file.AtomicMoveNotSupportedException e) {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-        }
+        AtomicFiles.commit(from, to);
     }
 }

@@ -4,15 +4,11 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -34,8 +30,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code <f8} for everything else (other dtypes are converted to float64), C order, the array's
  * exact shape (rank 0 and rank 1 included). The header uses format version 1.0 unless it needs
  * more than 65535 bytes, then 2.0; the data offset is 64-byte aligned as NumPy does. Writing is
- * atomic: the data goes to a hidden temporary file in the target directory, is forced to disk and
- * then renamed over the target ({@code ATOMIC_MOVE} where supported), so the final name never
+ * atomic through {@link AtomicFiles} (a unique hidden temporary in the target directory, forced to
+ * disk, renamed over the target; devices and FIFOs written in place), so the final name never
  * holds a partial file.
  *
  * <h2>Errors</h2>
@@ -114,48 +110,62 @@ public final class NpyFile {
         if (Files.isDirectory(file)) {
             throw new NpyFormatException(file, "is a directory, not an npy file");
         }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            NpyHeader h = NpyHeader.read(ch, file);
-            NpyDtype dt = NpyDtype.parse(h.descr(), file);
-            long count = h.elementCount();
-            if (count > MAX_ELEMENTS) {
-                throw new NpyFormatException(file, "array with shape " + NpyHeader.shapeString(h.shape())
-                        + " has " + count + " elements, more than a Java array can hold");
+        if (InputFiles.isStream(file)) {
+            // a FIFO or a pipe (process substitution): read it once, sequentially, into a temporary file
+            Path copy = InputFiles.copyToTemporary(file);
+            try (FileChannel ch = FileChannel.open(copy, StandardOpenOption.READ)) {
+                return read(ch, file, type);
+            } finally {
+                AtomicFiles.discard(copy);
             }
-            long need = count * dt.size();
-            long have = ch.size() - h.dataOffset();
-            if (have < need) {
-                throw new NpyFormatException(file, "truncated data: shape " + NpyHeader.shapeString(h.shape())
-                        + " of '" + dt.descr() + "' needs " + need + " data bytes after the " + h.dataOffset()
-                        + "-byte header, but only " + have + " remain");
-            }
-            long[] shape = h.shape();
-            if (count == 0) {
-                return Nd4j.create(type, shape);
-            }
-            int n = (int) count;
-            INDArray flat;
-            if (type == DataType.DOUBLE) {
-                double[] data = new double[n];
-                readData(ch, h.dataOffset(), dt, n, file, data, null);
-                flat = shape.length == 0 ? Nd4j.scalar(DataType.DOUBLE, data[0])
-                        : Nd4j.create(data, h.fortranOrder() ? reversed(shape) : shape, DataType.DOUBLE);
-            } else {
-                float[] data = new float[n];
-                readData(ch, h.dataOffset(), dt, n, file, null, data);
-                flat = shape.length == 0 ? Nd4j.scalar(DataType.FLOAT, data[0])
-                        : Nd4j.create(data, h.fortranOrder() ? reversed(shape) : shape, DataType.FLOAT);
-            }
-            if (h.fortranOrder() && shape.length > 1) {
-                // Fortran data of shape s == C data of shape reverse(s), transposed
-                int[] axes = new int[shape.length];
-                for (int i = 0; i < axes.length; i++) {
-                    axes[i] = axes.length - 1 - i;
-                }
-                flat = flat.permute(axes).dup('c');
-            }
-            return flat;
         }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return read(ch, file, type);
+        }
+    }
+
+    /** Reads the npy content of {@code ch}; messages name {@code file}. */
+    private static INDArray read(FileChannel ch, Path file, DataType type) throws IOException {
+        NpyHeader h = NpyHeader.read(ch, file);
+        NpyDtype dt = NpyDtype.parse(h.descr(), file);
+        long count = h.elementCount();
+        if (count > MAX_ELEMENTS) {
+            throw new NpyFormatException(file, "array with shape " + NpyHeader.shapeString(h.shape())
+                    + " has " + count + " elements, more than a Java array can hold");
+        }
+        long need = count * dt.size();
+        long have = ch.size() - h.dataOffset();
+        if (have < need) {
+            throw new NpyFormatException(file, "truncated data: shape " + NpyHeader.shapeString(h.shape())
+                    + " of '" + dt.descr() + "' needs " + need + " data bytes after the " + h.dataOffset()
+                    + "-byte header, but only " + have + " remain");
+        }
+        long[] shape = h.shape();
+        if (count == 0) {
+            return Nd4j.create(type, shape);
+        }
+        int n = (int) count;
+        INDArray flat;
+        if (type == DataType.DOUBLE) {
+            double[] data = new double[n];
+            readData(ch, h.dataOffset(), dt, n, file, data, null);
+            flat = shape.length == 0 ? Nd4j.scalar(DataType.DOUBLE, data[0])
+                    : Nd4j.create(data, h.fortranOrder() ? reversed(shape) : shape, DataType.DOUBLE);
+        } else {
+            float[] data = new float[n];
+            readData(ch, h.dataOffset(), dt, n, file, null, data);
+            flat = shape.length == 0 ? Nd4j.scalar(DataType.FLOAT, data[0])
+                    : Nd4j.create(data, h.fortranOrder() ? reversed(shape) : shape, DataType.FLOAT);
+        }
+        if (h.fortranOrder() && shape.length > 1) {
+            // Fortran data of shape s == C data of shape reverse(s), transposed
+            int[] axes = new int[shape.length];
+            for (int i = 0; i < axes.length; i++) {
+                axes[i] = axes.length - 1 - i;
+            }
+            flat = flat.permute(axes).dup('c');
+        }
+        return flat;
     }
 
     private static void readData(FileChannel ch, long offset, NpyDtype dt, int n, Path file,
@@ -198,6 +208,16 @@ public final class NpyFile {
      */
     public static void write(Path file, INDArray array) throws IOException {
         Objects.requireNonNull(file, "file");
+        Encoded e = encode(array);
+        AtomicFiles.write(file, e::writeTo);
+    }
+
+    /**
+     * An array encoded as npy content (header + data in Java arrays), ready to be written
+     * sequentially to any channel: a temporary file ({@link AtomicFiles}, {@link OutputTransaction})
+     * or a device or FIFO in place.
+     */
+    public static Encoded encode(INDArray array) {
         Objects.requireNonNull(array, "array");
         boolean f32 = array.dataType() == DataType.FLOAT;
         long[] shape = array.shape();
@@ -206,6 +226,9 @@ public final class NpyFile {
         double[] dd = null;
         float[] fd = null;
         if (count > 0) {
+            if (count > MAX_ELEMENTS) {
+                throw new IllegalArgumentException("array of " + count + " elements is too large for NpyFile.write");
+            }
             INDArray c = array.dup('c');
             if (f32) {
                 fd = c.data().asFloat();
@@ -213,25 +236,44 @@ public final class NpyFile {
                 dd = (c.dataType() == DataType.DOUBLE ? c : c.castTo(DataType.DOUBLE)).data().asDouble();
             }
         }
-        Path target = file.toAbsolutePath();
-        Path tmp = createTemp(target);
-        boolean moved = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                writeFully(ch, ByteBuffer.wrap(header), 0);
-                long pos = header.length;
+        return new Encoded(header, dd, fd);
+    }
+
+    /** Npy content: the header and either float64 or float32 data. */
+    public static final class Encoded {
+        private final byte[] header;
+        private final double[] dd;
+        private final float[] fd;
+
+        Encoded(byte[] header, double[] dd, float[] fd) {
+            this.header = header;
+            this.dd = dd;
+            this.fd = fd;
+        }
+
+        /** Bytes of the whole file. */
+        public long size() {
+            return header.length + (dd != null ? 8L * dd.length : fd != null ? 4L * fd.length : 0);
+        }
+
+        /** Writes the file's bytes sequentially. */
+        public void writeTo(java.nio.channels.WritableByteChannel ch) throws IOException {
+            AtomicFiles.writeFully(ch, ByteBuffer.wrap(header));
+            ByteBuffer bb = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            int n = dd != null ? dd.length : fd != null ? fd.length : 0;
+            int per = dd != null ? CHUNK_BYTES / 8 : CHUNK_BYTES / 4;
+            for (int done = 0; done < n; ) {
+                int m = Math.min(n - done, per);
+                bb.clear();
                 if (dd != null) {
-                    writeDoubles(ch, pos, dd, 0, (int) count);
-                } else if (fd != null) {
-                    writeFloats(ch, pos, fd, (int) count);
+                    bb.asDoubleBuffer().put(dd, done, m);
+                    bb.limit(m * 8);
+                } else {
+                    bb.asFloatBuffer().put(fd, done, m);
+                    bb.limit(m * 4);
                 }
-                ch.force(true);
-            }
-            moveIntoPlace(tmp, target);
-            moved = true;
-        } finally {
-            if (!moved) {
-                Files.deleteIfExists(tmp);
+                AtomicFiles.writeFully(ch, bb);
+                done += m;
             }
         }
     }
@@ -250,52 +292,9 @@ public final class NpyFile {
         }
     }
 
-    private static void writeFloats(FileChannel ch, long pos, float[] fd, int n) throws IOException {
-        ByteBuffer bb = ByteBuffer.allocate((int) Math.min((long) n * 4, CHUNK_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
-        for (int done = 0; done < n; ) {
-            int m = Math.min(n - done, CHUNK_BYTES / 4);
-            bb.clear();
-            bb.asFloatBuffer().put(fd, done, m);
-            bb.limit(m * 4);
-            writeFully(ch, bb, pos);
-            pos += (long) m * 4;
-            done += m;
-        }
-    }
-
     static void writeFully(FileChannel ch, ByteBuffer bb, long pos) throws IOException {
         while (bb.hasRemaining()) {
             pos += ch.write(bb, pos);
-        }
-    }
-
-    /** Creates a fresh hidden temporary file next to {@code target} with default permissions. */
-    private static Path createTemp(Path target) throws IOException {
-        Path dir = target.getParent();
-        String base = "." + target.getFileName() + ".";
-        for (int attempt = 0; ; attempt++) {
-            Path tmp = dir.resolve(base + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-            try {
-                return Files.createFile(tmp);
-            } catch (FileAlreadyExistsException e) {
-                if (attempt > 100) {
-                    throw e;
-                }
-            }
-        }
-    }
-
-    private static void moveIntoPlace(Path tmp, Path target) throws IOException {
-        try {
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-        // best effort: make the rename itself durable (works on Linux, not everywhere)
-        try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
-            dir.force(true);
-        } catch (IOException | RuntimeException ignored) {
-            // directories cannot be opened or synced on some platforms; the data itself is synced
         }
     }
 }

@@ -49,7 +49,7 @@ public final class NpyMatrixWriter implements Closeable {
     }
 
     /**
-     * Creates (or truncates and replaces) {@code file} as a zero-filled {@code [rows, cols]} float64
+     * Creates (or truncates and replaces; never through a symlink) {@code file} as a zero-filled {@code [rows, cols]} float64
      * npy file and opens it for writing.
      *
      * @throws IllegalArgumentException if {@code rows} or {@code cols} is negative or the byte size
@@ -68,7 +68,7 @@ public final class NpyMatrixWriter implements Closeable {
         }
         byte[] header = NpyHeader.encode("<f8", false, new long[] {rows, cols});
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.LinkOption.NOFOLLOW_LINKS);
         try {
             NpyFile.writeFully(ch, ByteBuffer.wrap(header), 0);
             if (dataBytes > 0) {
