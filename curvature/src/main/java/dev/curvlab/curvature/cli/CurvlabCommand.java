@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
                 + " of neural networks saved as model.json + params.npy (float64 .npy in and out).",
         subcommands = {GradientCommand.class, HessianCommand.class, HvpCommand.class, GgnCommand.class,
                 EmpiricalFisherCommand.class, FisherCommand.class, EigsCommand.class, TraceCommand.class,
-                JacobianCommand.class, CommandLine.HelpCommand.class},
+                JacobianCommand.class, KfacCommand.class, DiagCommand.class, LaplaceCommand.class,
+                PredictCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'curvlab COMMAND --help' for a command's options. Exit codes: 0 success, 1 bad input or"
                 + " data (or a failed computation), 2 bad usage, 3 not converged (eigs; see --allow-unconverged)."
                 + " Outputs are written atomically and all together, or not at all."})

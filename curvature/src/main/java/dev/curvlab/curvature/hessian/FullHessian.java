@@ -172,7 +172,7 @@ public final class FullHessian {
             throw new HessianTooLargeException(String.format(
                     "a dense Hessian of N = %d parameters needs %s, more than the %s budget (--max-memory). Alternatives: a smaller --block,"
                             + " the Hessian of one layer's block (--layer), Hessian-vector products (hvp), estimators that never form the"
-                            + " matrix (eigs, trace)%s",
+                            + " matrix (eigs, trace), structured approximations (curvlab kfac, diag, laplace --structure kron)%s",
                     n, need, MemoryBudget.format(o.budget.bytes()), streaming));
         }
         Path target = o.checkpoint != null ? o.checkpoint : o.out != null ? o.out.toAbsolutePath().getParent() : null;

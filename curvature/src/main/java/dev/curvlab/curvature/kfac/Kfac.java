@@ -1,0 +1,128 @@
+package dev.curvlab.curvature.kfac;
+
+import dev.curvlab.core.kernels.MatMulKernel;
+import dev.curvlab.curvature.progress.ProgressListener;
+import dev.curvlab.curvature.spectrum.SymmetricEigen;
+import dev.curvlab.nn.data.Dataset;
+import dev.curvlab.nn.loss.Loss;
+import dev.curvlab.nn.model.Dense;
+import dev.curvlab.nn.model.Sequential;
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * KFAC and EKFAC factors of a dense chain for the mean loss L (see {@link KfacFactors}).
+ *
+ * <h2>Computation</h2>
+ * Per chunk of samples: one forward pass keeps the augmented inputs {@code u_l [S, in_l + 1]} and
+ * slopes {@code s_l'}; the output curvature of each sample, {@code H_i = R_i R_i^T} (or its MC /
+ * empirical replacement, {@link KfacVariant}), enters as columns {@code R_i} ({@code [S, C, out]})
+ * that are pulled back layer by layer, {@code B_l = (d f / d z_l)^T R} (one GEMM over all S*C
+ * columns per layer). Then {@code A_l += u_l^T u_l} and {@code G_l += B_l^T B_l}, two GEMMs, since
+ * {@code J_i^T H_i J_i = B_i B_i^T}. Memory: the factors plus one chunk's columns; nothing is N^2.
+ *
+ * <p>EKFAC takes the eigenvectors {@code Q_A, Q_G} of the factors and re-fits the diagonal
+ * {@code d = diag((Q_A kron Q_G)^T GGN_l (Q_A kron Q_G))} in a second pass from the per-sample terms:
+ * sample i contributes {@code (u_i Q_A)^2 kron diag(Q_G^T B_i B_i^T Q_G)}, so
+ * {@code d [in+1, out] = ((U Q_A)^2)^T D} with {@code D[i, o] = sum_c ((B_i Q_G)[c, o])^2}, one GEMM.
+ */
+public final class Kfac {
+    private Kfac() {
+    }
+
+    /**
+     * @param samples MC labels per input (MC only)
+     * @param seed seed of the MC labels
+     * @param ekfac also re-fit the EKFAC diagonal (a second pass over the data)
+     */
+    public record Options(KfacVariant variant, int samples, long seed, boolean ekfac) {
+        public Options {
+            if (samples < 1) {
+                throw new IllegalArgumentException("--samples must be >= 1, got " + samples);
+            }
+        }
+
+        public static Options exact() {
+            return new Options(KfacVariant.EXACT, 1, 0, false);
+        }
+    }
+
+    public static KfacFactors compute(Sequential model, Loss loss, Dataset data, INDArray theta, Options o) {
+        return compute(model, loss, data, theta, o, ProgressListener.NONE);
+    }
+
+    public static KfacFactors compute(Sequential model, Loss loss, Dataset data, INDArray theta, Options o, ProgressListener progress) {
+        return compute(model, loss, data, theta, o, 0, progress);
+    }
+
+    /**
+     * The factors of layers {@code first..L-1} only (index 0 of the result is layer {@code first}):
+     * the pullback stops there, so the last layer alone costs one forward pass and its grams.
+     */
+    public static KfacFactors compute(Sequential model, Loss loss, Dataset data, INDArray theta, Options o, int first, ProgressListener progress) {
+        List<Dense> ls = model.layers();
+        int layers = ls.size();
+        SampleChunks chunks = new SampleChunks(model, loss, data, theta);
+        INDArray[] a = new INDArray[layers];
+        INDArray[] g = new INDArray[layers];
+        for (int l = 0; l < layers; l++) {
+            a[l] = Nd4j.zeros(DataType.DOUBLE, ls.get(l).in() + 1, ls.get(l).in() + 1);
+            g[l] = Nd4j.zeros(DataType.DOUBLE, ls.get(l).out(), ls.get(l).out());
+        }
+        long columns = columnsPerSample(o, model.outputSize());
+        try (Workspace ws = new Workspace(layers)) {
+            chunks.forEach(o.variant(), o.samples(), o.seed(), false, columns, progress, "kfac factors", (pass, cols) -> {
+                INDArray b = pass.toPreActivations(cols.columns(), ws);
+                for (int l = layers - 1; l >= first; l--) {
+                    Nd4j.gemm(pass.inputs[l], pass.inputs[l], a[l], true, false, 1.0, 1.0);
+                    new ColumnBlock(b, cols.signs()).addGramTo(g[l]);
+                    if (l > first) {
+                        b = pass.down(l, b, ws);
+                    }
+                }
+            });
+        }
+        for (int l = first; l < layers; l++) {
+            a[l].divi(chunks.samples());
+        }
+        if (!o.ekfac()) {
+            return new KfacFactors(o.variant(), List.of(a).subList(first, layers), List.of(g).subList(first, layers), null, null);
+        }
+        if (first != 0) {
+            throw new IllegalArgumentException("EKFAC is computed for all layers (first = 0), got first = " + first);
+        }
+        List<INDArray[]> bases = new ArrayList<>();
+        INDArray[] d = new INDArray[layers];
+        for (int l = 0; l < layers; l++) {
+            bases.add(new INDArray[] {SymmetricEigen.decompose(a[l]).vectors(), SymmetricEigen.decompose(g[l]).vectors()});
+            d[l] = Nd4j.zeros(DataType.DOUBLE, ls.get(l).in() + 1, ls.get(l).out());
+        }
+        Workspace ws = new Workspace(layers);
+        chunks.forEach(o.variant(), o.samples(), o.seed(), false, columns, progress, "ekfac diagonal", (pass, cols) -> {
+            INDArray b = pass.toPreActivations(cols.columns(), ws);
+            for (int l = layers - 1; l >= 0; l--) {
+                INDArray uq = MatMulKernel.gemm(pass.inputs[l], bases.get(l)[0], false, false);
+                INDArray bq = new ColumnBlock(b, cols.signs()).diagonals(bases.get(l)[1]);
+                Nd4j.gemm(uq.muli(uq), bq, d[l], true, false, 1.0, 1.0);
+                Buffers.free(uq, bq);
+                if (l > 0) {
+                    b = pass.down(l, b, ws);
+                }
+            }
+        });
+        ws.close();
+        return new KfacFactors(o.variant(), List.of(a), List.of(g), List.of(d), bases);
+    }
+
+    /** Columns per sample of the output curvature: out (exact), S (MC) or 1 (empirical). */
+    static long columnsPerSample(Options o, long outputs) {
+        return switch (o.variant()) {
+            case EXACT -> outputs;
+            case MC -> o.samples();
+            case EMPIRICAL -> 1;
+        };
+    }
+}

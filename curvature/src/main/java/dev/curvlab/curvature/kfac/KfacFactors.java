@@ -1,0 +1,65 @@
+package dev.curvlab.curvature.kfac;
+
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * KFAC factors of a dense chain for the mean loss, one pair per layer: {@code A_l = (1/n) sum_i
+ * a~_i a~_i^T} ({@code [in+1, in+1]}) and {@code G_l = sum_i J_i^T H_i J_i} ({@code [out, out]}), the
+ * layer's block approximated by {@code A_l kron G_l} (rows and columns in the layer's parameter
+ * order: W~ = [W; b] row-major). With EKFAC, {@code ekfac.get(l)} is the re-fitted diagonal
+ * {@code [in+1, out]} in the eigenbasis {@code Q_A kron Q_G} of the factors.
+ *
+ * @param ekfac null unless EKFAC was asked for
+ * @param ekfacBases per layer {@code {Q_A, Q_G}} (null unless EKFAC)
+ */
+public record KfacFactors(KfacVariant variant, List<INDArray> a, List<INDArray> g, List<INDArray> ekfac, List<INDArray[]> ekfacBases) {
+    public int layers() {
+        return a.size();
+    }
+
+    /** {@code A_l kron G_l}, {@code [(in+1) out, (in+1) out]}. */
+    public INDArray kfacBlock(int l) {
+        return kron(a.get(l), g.get(l));
+    }
+
+    /** {@code (Q_A kron Q_G) diag(d) (Q_A kron Q_G)^T} for layer l (EKFAC only). */
+    public INDArray ekfacBlock(int l) {
+        if (ekfac == null) {
+            throw new IllegalStateException("no EKFAC diagonal was computed");
+        }
+        INDArray q = kron(ekfacBases.get(l)[0], ekfacBases.get(l)[1]);
+        INDArray d = ekfac.get(l).reshape('c', new long[] {q.size(0)});
+        return q.mulRowVector(d).mmul(q.transpose());
+    }
+
+    /** The block-diagonal matrix {@code [N, N]} (KFAC blocks, or EKFAC's when computed). */
+    public INDArray dense() {
+        long n = 0;
+        for (int l = 0; l < layers(); l++) {
+            n += a.get(l).size(0) * g.get(l).size(0);
+        }
+        INDArray m = Nd4j.zeros(DataType.DOUBLE, n, n);
+        long off = 0;
+        for (int l = 0; l < layers(); l++) {
+            INDArray b = ekfac != null ? ekfacBlock(l) : kfacBlock(l);
+            long s = b.size(0);
+            m.get(NDArrayIndex.interval(off, off + s), NDArrayIndex.interval(off, off + s)).assign(b);
+            off += s;
+        }
+        return m;
+    }
+
+    /** {@code x kron y}: entry {@code ((i, o), (j, p)) = x[i, j] y[o, p]}. */
+    public static INDArray kron(INDArray x, INDArray y) {
+        long a = x.size(0);
+        long b = x.size(1);
+        long c = y.size(0);
+        long d = y.size(1);
+        INDArray k = x.reshape(a, 1, b, 1).mul(y.reshape(1, c, 1, d));
+        return k.reshape('c', new long[] {a * c, b * d});
+    }
+}

@@ -1,0 +1,99 @@
+package dev.curvlab.curvature.laplace;
+
+import dev.curvlab.core.kernels.MatMulKernel;
+import dev.curvlab.core.kernels.RawAccess;
+import dev.curvlab.curvature.kfac.LayerJacobians;
+import java.util.Arrays;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The posterior precision {@code P = c C + D} of a Laplace approximation in one structure
+ * ({@link Structure}): C the curvature of the <b>mean</b> loss over the covered layers (one block per
+ * layer), c the likelihood's {@link Likelihood#curvatureScale}, D the prior precision (one value
+ * {@code delta_l} per covered layer, on that layer's block). C is fixed; c and D vary (the evidence
+ * is maximised over them), so each structure keeps C in a form where log det P, solves and
+ * functional covariances for any (c, D) are cheap: eigenvalues (full, kron) or the diagonal itself.
+ * As laplace-torch's BaseLaplace: one API over the structures.
+ */
+public abstract class PosteriorPrecision {
+    /** Parameters per covered layer, in order. */
+    protected final long[] blockSizes;
+
+    protected PosteriorPrecision(long[] blockSizes) {
+        this.blockSizes = blockSizes.clone();
+    }
+
+    public abstract Structure structure();
+
+    /** The number of covered parameters. */
+    public long size() {
+        return Arrays.stream(blockSizes).sum();
+    }
+
+    public int blocks() {
+        return blockSizes.length;
+    }
+
+    public long blockSize(int b) {
+        return blockSizes[b];
+    }
+
+    /** {@code log det P}. */
+    public abstract double logDet(double c, double[] delta);
+
+    /** {@code P^-1 V} for {@code V: [size, k]}. */
+    public abstract INDArray solve(INDArray v, double c, double[] delta);
+
+    /** The dense matrix P {@code [size, size]} (for small problems and tests). */
+    public abstract INDArray dense(double c, double[] delta);
+
+    /**
+     * {@code J P^-1 J^T} per input, {@code [S, out, out]}, for Jacobians of the covered layers
+     * (layers {@code first..L-1} of {@code jac}).
+     */
+    public abstract INDArray functionalCovariance(LayerJacobians jac, int first, double c, double[] delta);
+
+    /** The arrays that define C, by file stem (what a saved posterior holds). */
+    public abstract Map<String, INDArray> arrays();
+
+    /** Fails with a message that says what to do when P has an eigenvalue {@code <= 0}. */
+    static void requirePositive(double value, String where) {
+        if (!(value > 0)) {
+            throw new IllegalStateException("the posterior precision is not positive definite (eigenvalue " + value + where
+                    + "); raise the prior precision, or use the GGN instead of the Hessian");
+        }
+    }
+
+    /**
+     * {@code cov[s, o, o'] = sum_p bq[s, o, p] bq[s, o', p] W[s, p]} with {@code W = uq2 inv}: the
+     * functional covariance of a layer whose precision is diagonal, {@code 1 / inv[i, p]}, in a basis
+     * where the Jacobian row of output o is {@code uq (x) bq[s, o]} (uq2 = uq squared).
+     */
+    static INDArray separableCovariance(INDArray uq2, INDArray bq, INDArray inv) {
+        int s = (int) bq.size(0);
+        int out = (int) bq.size(1);
+        int w = (int) bq.size(2);
+        INDArray weights = MatMulKernel.gemm(uq2, inv, false, false);             // [S, w]
+        double[] wv = RawAccess.readAll(weights);
+        double[] b = RawAccess.readAll(bq.ordering() == 'c' && !bq.isView() ? bq : bq.dup('c'));
+        double[] cov = new double[s * out * out];
+        for (int i = 0; i < s; i++) {
+            int bo = i * out * w;
+            for (int o = 0; o < out; o++) {
+                for (int q = 0; q <= o; q++) {
+                    double acc = 0;
+                    for (int p = 0; p < w; p++) {
+                        acc += b[bo + o * w + p] * b[bo + q * w + p] * wv[i * w + p];
+                    }
+                    cov[(i * out + o) * out + q] = acc;
+                    cov[(i * out + q) * out + o] = acc;
+                }
+            }
+        }
+        weights.close();
+        return Nd4j.create(cov, new long[] {s, out, out}, DataType.DOUBLE);
+    }
+}
