@@ -84,13 +84,13 @@ final class KfacCommand extends CurvlabSubcommand {
         }
         requireSpace(factors, factorBytes - Kfac.chunkBytes(p.model(), p.data().n()) + 4096.0 * 5 * p.model().layers().size());
         requireSpace(out, 8.0 * n * n + 128);
+        Path dir = stageDirectory(factors);   // a hidden temporary directory during the work; removed on failure or SIGINT/SIGTERM
         long t0 = System.nanoTime();
         KfacFactors f;
         try (CliProgress progress = progress("samples")) {
             f = Kfac.compute(p.model(), p.loss(), p.data(), p.theta(), new Kfac.Options(variant, samples, seed, ekfac), progress);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        Path dir = stageDirectory(factors);
         for (int l = 0; l < f.layers(); l++) {
             NpyFile.write(dir.resolve("A_" + l + ".npy"), f.a().get(l));
             NpyFile.write(dir.resolve("G_" + l + ".npy"), f.g().get(l));
