@@ -105,6 +105,7 @@ final class LaplaceCommand extends CurvlabSubcommand {
         requireDenseChain(p.model(), model.model.toString());
         MemoryBudget budget = memory.budget();
         preflight(p, subset.firstLayer(layers), budget);
+        Path staged = posterior != null ? stageDirectory(posterior) : null;   // hidden until the command succeeds
         long t0 = System.nanoTime();
         Laplace la;
         try (CliProgress progress = progress("samples")) {
@@ -117,7 +118,7 @@ final class LaplaceCommand extends CurvlabSubcommand {
         double logZ = la.logMarginalLikelihood();
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (posterior != null) {
-            LaplaceFiles.save(stageDirectory(posterior), la);
+            LaplaceFiles.save(staged, la);
         }
         if (report != null) {
             writeReport(report, la, logZ, seconds);
