@@ -144,6 +144,36 @@ class CurvlabCliKfacLaplaceHostileTest {
         CurvlabCliRobustnessTest.refused(dir, c.code(), c.mentions(), args);
     }
 
+    /** Read-only and full file systems (tmpfs mounts; skipped where mounting is not allowed): refused before the work. */
+    @Test
+    void readOnlyAndFullPlacesAreRefusedBeforeTheWork() throws Exception {
+        CliFixture f = CliFixture.mse(dir);
+        Path post = posterior(new Env(f, dir), "post");
+        Path ro = Files.createDirectory(dir.resolve("ro"));
+        Path tiny = Files.createDirectory(dir.resolve("tiny"));
+        Process m = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", ro.toString()).redirectErrorStream(true).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(m.waitFor() == 0, "cannot mount a tmpfs here");
+        try {
+            Process t = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", tiny.toString()).redirectErrorStream(true).start();
+            org.junit.jupiter.api.Assumptions.assumeTrue(t.waitFor() == 0, "cannot mount a tmpfs here");
+            try {
+                CurvlabCliRobustnessTest.refused(dir, 1, "not writable", f.args("kfac", "--factors", ro.resolve("F")));
+                CurvlabCliRobustnessTest.refused(dir, 1, "not writable", f.args("laplace", "--posterior", ro.resolve("post")));
+                CurvlabCliRobustnessTest.refused(dir, 1, "not writable", f.args("laplace", "--report", ro.resolve("l.json")));
+                CurvlabCliRobustnessTest.refused(dir, 1, "not writable", f.args("diag", "--out", ro.resolve("d.npy")));
+                CurvlabCliRobustnessTest.refused(dir, 1, "not writable", "predict", "--posterior", post.toString(), "--x", f.xFile().toString(),
+                        "--out", ro.resolve("p.npy").toString());
+                Files.write(tiny.resolve("filler"), new byte[1024 * 1024 - 4096]);
+                CurvlabCliRobustnessTest.refused(dir, 1, "of disk", f.args("kfac", "--factors", tiny.resolve("F")));
+                CurvlabCliRobustnessTest.refused(dir, 1, "of disk", f.args("laplace", "--posterior", tiny.resolve("post")));
+            } finally {
+                new ProcessBuilder("umount", tiny.toString()).start().waitFor();
+            }
+        } finally {
+            new ProcessBuilder("umount", ro.toString()).start().waitFor();
+        }
+    }
+
     /** A second kfac run replaces the earlier --factors directory as a whole (no stale EKFAC files), leaving no temporary. */
     @Test
     void factorsDirectoryIsReplacedAsAWholeAndNoTemporaryRemains() throws IOException {
