@@ -74,6 +74,33 @@ final class KfacCommand extends CurvlabSubcommand {
         Problem p = Problem.load(model, targets);
         requireDenseChain(p.model(), model.model.toString());
         long n = p.parameterCount();
+        preflight(p);
+        Path dir = stageDirectory(factors);   // a hidden temporary directory during the work; removed on failure or SIGINT/SIGTERM
+        long t0 = System.nanoTime();
+        KfacFactors f;
+        try (CliProgress progress = progress("samples")) {
+            f = Kfac.compute(p.model(), p.loss(), p.data(), p.theta(), new Kfac.Options(variant, samples, seed, ekfac), progress);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        writeFactors(dir, f, p);
+        if (out != null) {
+            write(out, f.dense());
+        }
+        out().println(String.format(Locale.ROOT, "kfac (%s%s%s): %d layers, N = %d, %.3f s", variant.id(),
+                variant == KfacVariant.MC ? ", " + samples + " samples, seed " + seed : "", ekfac ? ", ekfac" : "", f.layers(), n, seconds));
+        for (int l = 0; l < f.layers(); l++) {
+            out().println(String.format(Locale.ROOT, "  layer %d: A %s trace %s, G %s trace %s", l, shape(f.a().get(l)),
+                    num(trace(f.a().get(l))), shape(f.g().get(l)), num(trace(f.g().get(l)))));
+        }
+        out().println("wrote " + factors + (out != null ? " and " + out + " [" + n + ", " + n + "]" : ""));
+    }
+
+    /**
+     * Memory (the factors, with EKFAC's bases, plus a chunk's working memory; --out 2 N^2 doubles
+     * more) and disk, before the work.
+     */
+    private void preflight(Problem p) {
+        long n = p.parameterCount();
         MemoryBudget budget = memory.budget();
         double factorBytes = Kfac.memoryBytes(p.model(), p.data().n(), ekfac);
         ResourcePreflight.require(String.format(Locale.ROOT, "kfac factors of %d layers (--factors%s, with a chunk's working memory)",
@@ -84,13 +111,10 @@ final class KfacCommand extends CurvlabSubcommand {
         }
         requireSpace(factors, factorBytes - Kfac.chunkBytes(p.model(), p.data().n()) + 4096.0 * 5 * p.model().layers().size());
         requireSpace(out, 8.0 * n * n + 128);
-        Path dir = stageDirectory(factors);   // a hidden temporary directory during the work; removed on failure or SIGINT/SIGTERM
-        long t0 = System.nanoTime();
-        KfacFactors f;
-        try (CliProgress progress = progress("samples")) {
-            f = Kfac.compute(p.model(), p.loss(), p.data(), p.theta(), new Kfac.Options(variant, samples, seed, ekfac), progress);
-        }
-        double seconds = (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** The factor files and factors.json, into the staged (private) directory; each file through AtomicFiles. */
+    private void writeFactors(Path dir, KfacFactors f, Problem p) throws java.io.IOException {
         for (int l = 0; l < f.layers(); l++) {
             NpyFile.write(dir.resolve("A_" + l + ".npy"), f.a().get(l));
             NpyFile.write(dir.resolve("G_" + l + ".npy"), f.g().get(l));
@@ -108,19 +132,9 @@ final class KfacCommand extends CurvlabSubcommand {
         o.put("layers", f.layers());
         o.put("loss", p.loss().name());
         o.put("n_data", p.data().n());
-        o.put("n_params", n);
+        o.put("n_params", p.parameterCount());
         AtomicFiles.write(dir.resolve(MARKER), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(o)
                 .getBytes(StandardCharsets.UTF_8));
-        if (out != null) {
-            write(out, f.dense());
-        }
-        out().println(String.format(Locale.ROOT, "kfac (%s%s%s): %d layers, N = %d, %.3f s", variant.id(),
-                variant == KfacVariant.MC ? ", " + samples + " samples, seed " + seed : "", ekfac ? ", ekfac" : "", f.layers(), n, seconds));
-        for (int l = 0; l < f.layers(); l++) {
-            out().println(String.format(Locale.ROOT, "  layer %d: A %s trace %s, G %s trace %s", l, shape(f.a().get(l)),
-                    num(trace(f.a().get(l))), shape(f.g().get(l)), num(trace(f.g().get(l)))));
-        }
-        out().println("wrote " + factors + (out != null ? " and " + out + " [" + n + ", " + n + "]" : ""));
     }
 
     static double trace(org.nd4j.linalg.api.ndarray.INDArray m) {
