@@ -32,7 +32,9 @@ import picocli.CommandLine.Spec;
  * <li>once sizes are known, before the work: {@link #requireSpace} (free disk) and
  *     {@link ResourcePreflight} (memory, consistent with {@code --max-memory});</li>
  * <li>{@link #write(Path, INDArray)} stages an array (a complete temporary, not yet visible), or
- *     {@code outputs.stage(out)} gives a temporary for a streaming writer;</li>
+ *     {@code outputs.stage(out)} gives a temporary for a streaming writer; a directory output
+ *     (declared with {@link #checkWritableDirectory}) is filled in {@link #stageDirectory}, a
+ *     unique temporary directory in the same parent;</li>
  * <li>when {@link #run} returns normally the transaction commits (fsync, rename; devices such as
  *     {@code /dev/null} written in place, never replaced); when it throws, or on SIGINT/SIGTERM,
  *     every temporary is removed.</li>
@@ -145,6 +147,37 @@ abstract class CurvlabSubcommand implements Callable<Integer> {
             outputs.declare(file, option);
         } catch (IOException e) {
             throw new BadInputException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Declares the directory {@code dir} (output option {@code option}; null is ignored) as an
+     * output: absent, empty, or an earlier output of this kind (it holds {@code marker}); never a
+     * symlink, a file, or a directory holding an input or another output. Called from
+     * {@link #checkOptions}.
+     */
+    protected void checkWritableDirectory(Path dir, String option, String marker) {
+        if (dir == null) {
+            return;
+        }
+        declared.add(option);
+        try {
+            outputs.declareDirectory(dir, option, marker);
+        } catch (IOException e) {
+            throw new BadInputException(e.getMessage(), e);
+        }
+    }
+
+    /** The private temporary directory that becomes {@code dir} when the command succeeds. */
+    protected Path stageDirectory(Path dir) throws IOException {
+        return outputs.stageDirectory(dir);
+    }
+
+    /** Refuses (one line) a model that is not a chain of dense layers, which the KFAC-based commands need. */
+    protected void requireDenseChain(dev.curvlab.nn.model.Sequential model, String where) {
+        if (!dev.curvlab.curvature.kfac.Kfac.isDenseChain(model)) {
+            throw new BadInputException(where + ": curvlab " + spec.name() + " supports chains of dense layers only; model "
+                    + model.describe() + " has other layers");
         }
     }
 

@@ -2,6 +2,7 @@ package dev.curvlab.curvature.cli;
 
 import dev.curvlab.curvature.kfac.CurvatureDiagonal;
 import dev.curvlab.curvature.kfac.DiagonalKind;
+import dev.curvlab.curvature.kfac.Kfac;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -35,10 +36,13 @@ final class DiagCommand extends CurvlabSubcommand {
     @Option(names = "--out", order = 13, required = true, paramLabel = "FILE", description = "write the diagonal [N] (float64 .npy)")
     Path out;
 
+    @Mixin
+    MemoryOption memory;
+
     @Override
     protected void checkOptions() {
-        if (samples < 1) {
-            throw usage("--samples must be >= 1, got " + samples);
+        if (samples < 1 || samples > KfacCommand.MAX_SAMPLES) {
+            throw usage("--samples must be in 1.." + KfacCommand.MAX_SAMPLES + ", got " + samples);
         }
         if (samples != 1 && kind != DiagonalKind.MC_FISHER) {
             throw usage("--samples only applies with --of mc-fisher");
@@ -49,6 +53,12 @@ final class DiagCommand extends CurvlabSubcommand {
     @Override
     protected void run() throws Exception {
         Problem p = Problem.load(model, targets);
+        requireDenseChain(p.model(), model.model.toString());
+        long n = p.parameterCount();
+        ResourcePreflight.require(String.format(Locale.ROOT, "diag --of %s of N = %d parameters (the diagonal, its per-layer buffers and a chunk's"
+                + " working memory)", kind.id(), n), 8.0 * 4 * n + Kfac.chunkBytes(p.model(), p.data().n()), memory.budget(),
+                "lower the number of samples per run or raise --max-memory");
+        requireSpace(out, 8.0 * n + 128);
         long t0 = System.nanoTime();
         INDArray d;
         try (CliProgress progress = progress("samples")) {

@@ -7,9 +7,9 @@ import dev.curvlab.curvature.hessian.MemoryBudget;
 import dev.curvlab.curvature.kfac.Kfac;
 import dev.curvlab.curvature.kfac.KfacFactors;
 import dev.curvlab.curvature.kfac.KfacVariant;
+import dev.curvlab.nn.io.AtomicFiles;
 import dev.curvlab.nn.io.NpyFile;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Command;
@@ -51,59 +51,38 @@ final class KfacCommand extends CurvlabSubcommand {
     @Option(names = "--out", order = 15, paramLabel = "FILE", description = "also write the dense block-diagonal matrix [N, N] (small models)")
     Path out;
 
-    @Option(names = "--max-memory", order = 16, paramLabel = "SIZE", converter = DenseOptions.BudgetConverter.class,
-            description = "with --out: memory budget, e.g. 512M, 12G (default: 75%% of physical memory)")
-    MemoryBudget maxMemory;
+    @Mixin
+    MemoryOption memory;
+
+    /** Largest --samples accepted (MC labels per input). */
+    static final int MAX_SAMPLES = 100_000;
 
     @Override
     protected void checkOptions() {
-        if (samples < 1) {
-            throw usage("--samples must be >= 1, got " + samples);
+        if (samples < 1 || samples > MAX_SAMPLES) {
+            throw usage("--samples must be in 1.." + MAX_SAMPLES + ", got " + samples);
         }
         if (samples != 1 && variant != KfacVariant.MC) {
             throw usage("--samples only applies with --variant mc");
         }
-        OutputDirectory.check(factors, "--factors", MARKER);
+        checkWritableDirectory(factors, "--factors", MARKER);
         checkWritable(out, "--out");
     }
 
     @Override
     protected void run() throws Exception {
         Problem p = Problem.load(model, targets);
+        requireDenseChain(p.model(), model.model.toString());
         long n = p.parameterCount();
-        MemoryBudget budget = maxMemory != null ? maxMemory : MemoryBudget.defaultBudget();
-        if (out != null && 2.0 * 8 * n * n > budget.bytes()) {
-            throw new BadInputException(String.format(Locale.ROOT, "--out: the dense [N, N] matrix of N = %d parameters needs %s, more than the %s"
-                    + " budget; the factors in --factors are the compact form", n, MemoryBudget.format(8.0 * n * n), MemoryBudget.format(budget.bytes())));
-        }
+        preflight(p);
+        Path dir = stageDirectory(factors);   // a hidden temporary directory during the work; removed on failure or SIGINT/SIGTERM
         long t0 = System.nanoTime();
         KfacFactors f;
         try (CliProgress progress = progress("samples")) {
             f = Kfac.compute(p.model(), p.loss(), p.data(), p.theta(), new Kfac.Options(variant, samples, seed, ekfac), progress);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        OutputDirectory.write(factors, dir -> {
-            for (int l = 0; l < f.layers(); l++) {
-                NpyFile.write(dir.resolve("A_" + l + ".npy"), f.a().get(l));
-                NpyFile.write(dir.resolve("G_" + l + ".npy"), f.g().get(l));
-                if (f.ekfac() != null) {
-                    NpyFile.write(dir.resolve("ekfac_" + l + ".npy"), f.ekfac().get(l));
-                    NpyFile.write(dir.resolve("QA_" + l + ".npy"), f.ekfacBases().get(l)[0]);
-                    NpyFile.write(dir.resolve("QG_" + l + ".npy"), f.ekfacBases().get(l)[1]);
-                }
-            }
-            ObjectNode o = new ObjectMapper().createObjectNode();
-            o.put("variant", variant.id());
-            o.put("samples", samples);
-            o.put("seed", seed);
-            o.put("ekfac", ekfac);
-            o.put("layers", f.layers());
-            o.put("loss", p.loss().name());
-            o.put("n_data", p.data().n());
-            o.put("n_params", n);
-            Files.write(dir.resolve(MARKER), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(o)
-                    .getBytes(StandardCharsets.UTF_8));
-        });
+        writeFactors(dir, f, p);
         if (out != null) {
             write(out, f.dense());
         }
@@ -114,6 +93,48 @@ final class KfacCommand extends CurvlabSubcommand {
                     num(trace(f.a().get(l))), shape(f.g().get(l)), num(trace(f.g().get(l)))));
         }
         out().println("wrote " + factors + (out != null ? " and " + out + " [" + n + ", " + n + "]" : ""));
+    }
+
+    /**
+     * Memory (the factors, with EKFAC's bases, plus a chunk's working memory; --out 2 N^2 doubles
+     * more) and disk, before the work.
+     */
+    private void preflight(Problem p) {
+        long n = p.parameterCount();
+        MemoryBudget budget = memory.budget();
+        double factorBytes = Kfac.memoryBytes(p.model(), p.data().n(), ekfac);
+        ResourcePreflight.require(String.format(Locale.ROOT, "kfac factors of %d layers (--factors%s, with a chunk's working memory)",
+                p.model().layers().size(), ekfac ? ", --ekfac" : ""), factorBytes, budget, "the factors are the compact form; nothing smaller exists");
+        if (out != null) {
+            ResourcePreflight.require(String.format(Locale.ROOT, "--out (the dense [N, N] matrix of N = %d parameters, built and copied)", n),
+                    factorBytes + 2.0 * 8 * n * n, budget, "leave out --out: the factors in --factors are the compact form");
+        }
+        requireSpace(factors, factorBytes - Kfac.chunkBytes(p.model(), p.data().n()) + 4096.0 * 5 * p.model().layers().size());
+        requireSpace(out, 8.0 * n * n + 128);
+    }
+
+    /** The factor files and factors.json, into the staged (private) directory; each file through AtomicFiles. */
+    private void writeFactors(Path dir, KfacFactors f, Problem p) throws java.io.IOException {
+        for (int l = 0; l < f.layers(); l++) {
+            NpyFile.write(dir.resolve("A_" + l + ".npy"), f.a().get(l));
+            NpyFile.write(dir.resolve("G_" + l + ".npy"), f.g().get(l));
+            if (f.ekfac() != null) {
+                NpyFile.write(dir.resolve("ekfac_" + l + ".npy"), f.ekfac().get(l));
+                NpyFile.write(dir.resolve("QA_" + l + ".npy"), f.ekfacBases().get(l)[0]);
+                NpyFile.write(dir.resolve("QG_" + l + ".npy"), f.ekfacBases().get(l)[1]);
+            }
+        }
+        ObjectNode o = new ObjectMapper().createObjectNode();
+        o.put("variant", variant.id());
+        o.put("samples", samples);
+        o.put("seed", seed);
+        o.put("ekfac", ekfac);
+        o.put("layers", f.layers());
+        o.put("loss", p.loss().name());
+        o.put("n_data", p.data().n());
+        o.put("n_params", p.parameterCount());
+        AtomicFiles.write(dir.resolve(MARKER), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(o)
+                .getBytes(StandardCharsets.UTF_8));
     }
 
     static double trace(org.nd4j.linalg.api.ndarray.INDArray m) {

@@ -10,10 +10,9 @@ import dev.curvlab.curvature.laplace.Laplace;
 import dev.curvlab.curvature.laplace.LaplaceFiles;
 import dev.curvlab.curvature.laplace.Structure;
 import dev.curvlab.curvature.laplace.Subset;
+import dev.curvlab.curvature.kfac.Kfac;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Locale;
 import picocli.CommandLine.Command;
@@ -63,9 +62,8 @@ final class LaplaceCommand extends CurvlabSubcommand {
     @Option(names = "--posterior", order = 17, paramLabel = "DIR", description = "write the posterior (model, parameters, curvature) for 'curvlab predict'")
     Path posterior;
 
-    @Option(names = "--max-memory", order = 18, paramLabel = "SIZE", converter = DenseOptions.BudgetConverter.class,
-            description = "memory budget of --structure full, e.g. 512M, 12G (default: 75%% of physical memory)")
-    MemoryBudget maxMemory;
+    @Mixin
+    MemoryOption memory;
 
     @Override
     protected void checkOptions() {
@@ -73,6 +71,9 @@ final class LaplaceCommand extends CurvlabSubcommand {
             throw usage("--prior-precision and --optimize exclude each other (--optimize starts at 1 and finds delta)");
         }
         if (priorPrecision != null) {
+            if (priorPrecision.length > 100_000) {
+                throw usage("--prior-precision: at most one value per layer, got " + priorPrecision.length);
+            }
             for (double d : priorPrecision) {
                 if (!(d > 0) || Double.isInfinite(d)) {
                     throw usage("--prior-precision must be positive and finite, got " + d);
@@ -86,7 +87,7 @@ final class LaplaceCommand extends CurvlabSubcommand {
             throw usage("--structure kron approximates the GGN (KFAC); use --curvature ggn, or --structure full|diag for the Hessian");
         }
         checkWritable(report, "--report");
-        OutputDirectory.check(posterior, "--posterior", LaplaceFiles.MARKER);
+        checkWritableDirectory(posterior, "--posterior", LaplaceFiles.MARKER);
     }
 
     @Override
@@ -101,7 +102,10 @@ final class LaplaceCommand extends CurvlabSubcommand {
         if (delta.length != 1 && delta.length != covered) {
             throw new BadInputException("--prior-precision: " + delta.length + " values for " + covered + " covered layer(s); give one, or one per layer");
         }
-        MemoryBudget budget = maxMemory != null ? maxMemory : MemoryBudget.defaultBudget();
+        requireDenseChain(p.model(), model.model.toString());
+        MemoryBudget budget = memory.budget();
+        preflight(p, subset.firstLayer(layers), budget);
+        Path staged = posterior != null ? stageDirectory(posterior) : null;   // hidden until the command succeeds
         long t0 = System.nanoTime();
         Laplace la;
         try (CliProgress progress = progress("samples")) {
@@ -113,9 +117,8 @@ final class LaplaceCommand extends CurvlabSubcommand {
         }
         double logZ = la.logMarginalLikelihood();
         double seconds = (System.nanoTime() - t0) / 1e9;
-        Laplace fitted = la;
         if (posterior != null) {
-            OutputDirectory.write(posterior, dir -> LaplaceFiles.save(dir, fitted));
+            LaplaceFiles.save(staged, la);
         }
         if (report != null) {
             writeReport(report, la, logZ, seconds);
@@ -161,14 +164,35 @@ final class LaplaceCommand extends CurvlabSubcommand {
         o.put("curvature_scale", la.curvatureScale());
         o.put("optimized", optimize);
         o.put("seconds", seconds);
-        Path abs = file.toAbsolutePath();
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".partial");
-        try {
-            Files.write(tmp, json.writeValueAsString(o).getBytes(StandardCharsets.UTF_8));
-            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
+        outputs.write(file, json.writeValueAsString(o).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Memory and disk before the work: full, the curvature of the covered parameters, its
+     * eigendecomposition and a work copy (3 N^2 doubles, plus FullHessian's columns); kron, the
+     * KFAC factors with their eigenbases; diag, a few N-vectors; each plus a chunk's working memory.
+     */
+    private void preflight(Problem p, int first, MemoryBudget budget) {
+        long covered = 0;
+        for (int l = first; l < p.model().layers().size(); l++) {
+            covered += p.model().layers().get(l).parameterCount();
         }
+        double chunk = Kfac.chunkBytes(p.model(), p.data().n());
+        double posteriorBytes = switch (structure) {
+            case FULL -> 8.0 * covered * covered;
+            case KRON -> Kfac.memoryBytes(p.model(), p.data().n(), false) - chunk;
+            case DIAG -> 8.0 * covered;
+        };
+        double need = switch (structure) {
+            case FULL -> 3 * posteriorBytes + ResourcePreflight.perColumn(p) * 2;
+            case KRON -> 3 * posteriorBytes + chunk;
+            case DIAG -> 4 * posteriorBytes + chunk;
+        };
+        ResourcePreflight.require(String.format(Locale.ROOT, "--structure %s over N = %d parameters (the posterior precision%s)", structure.id(),
+                covered, structure == Structure.FULL ? ", N^2, with its eigendecomposition" : ""), need, budget,
+                structure == Structure.FULL ? "use --structure kron (KFAC) or diag, or --subset last-layer" : "use --subset last-layer");
+        requireSpace(posterior, posteriorBytes + 8.0 * p.parameterCount() + (1 << 20));
+        requireSpace(report, 4096);
     }
 
     /** all, last-layer (or last_layer). */

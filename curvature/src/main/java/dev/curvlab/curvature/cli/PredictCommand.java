@@ -10,7 +10,9 @@ import java.util.Locale;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.BooleanIndexing;
 import org.nd4j.linalg.indexing.conditions.Conditions;
+import dev.curvlab.curvature.hessian.MemoryBudget;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code curvlab predict}: the linearised (GLM) predictive of a saved Laplace posterior. */
@@ -38,10 +40,13 @@ final class PredictCommand extends CurvlabSubcommand {
     @Option(names = "--seed", order = 6, paramLabel = "SEED", defaultValue = "0", description = "seed of the --mc samples (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Mixin
+    MemoryOption memory;
+
     @Override
     protected void checkOptions() {
-        if (mc < 0) {
-            throw usage("--mc must be >= 0 (0 = probit approximation), got " + mc);
+        if (mc < 0 || mc > KfacCommand.MAX_SAMPLES) {
+            throw usage("--mc must be in 0.." + KfacCommand.MAX_SAMPLES + " (0 = probit approximation), got " + mc);
         }
         checkWritable(out, "--out");
         checkWritable(var, "--var");
@@ -56,9 +61,33 @@ final class PredictCommand extends CurvlabSubcommand {
         }
     }
 
+    /** Bytes of the regular files directly in {@code dir}. */
+    private static double storedBytes(Path dir) throws java.io.IOException {
+        double total = 0;
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            for (Path f : s.toList()) {
+                if (Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    total += Files.size(f);
+                }
+            }
+        }
+        return total;
+    }
+
     @Override
     protected void run() throws Exception {
-        Laplace la = LaplaceFiles.load(posterior);
+        MemoryBudget budget = memory.budget();
+        double stored = storedBytes(posterior);
+        ResourcePreflight.require(String.format(Locale.ROOT, "--posterior %s (%s of arrays on disk, loaded with their decompositions)", posterior,
+                MemoryBudget.format(stored)), 3 * stored, budget, "use a posterior with --structure kron or diag, or --subset last-layer");
+        Laplace la;
+        try {
+            la = LaplaceFiles.load(posterior);
+        } catch (java.io.IOException | RuntimeException e) {
+            String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new BadInputException(posterior + ": --posterior is not a readable posterior: " + m, e);
+        }
+        requireDenseChain(la.model(), posterior.toString());
         INDArray inputs = Problem.readArray(x, "--x");
         long in = la.model().inputSize();
         if (inputs.rank() != 2 || inputs.size(1) != in || inputs.size(0) < 1) {
@@ -73,6 +102,15 @@ final class PredictCommand extends CurvlabSubcommand {
         if (mc > 0 && !loss.equals("ce") && !loss.equals("bce")) {
             throw new BadInputException("--mc applies to classification (ce, bce); the posterior's loss is " + loss);
         }
+        long n = inputs.size(0);
+        long outs = la.model().outputSize();
+        double result = 8.0 * n * outs * (2 + outs);
+        double chunk = 8.0 * 3 * Math.min(n, GlmPredictive.CHUNK) * outs * la.parameterCount();
+        ResourcePreflight.require(String.format(Locale.ROOT, "predict for the %d rows of --x (results [%d, %d] and Jacobian chunks of %d x %d x %d)",
+                n, n, outs, Math.min(n, GlmPredictive.CHUNK), outs, la.parameterCount()), 3 * stored + result + chunk, budget,
+                "predict fewer rows of --x per run");
+        requireSpace(out, 8.0 * n * outs + 128);
+        requireSpace(var, 8.0 * n * outs + 128);
         long t0 = System.nanoTime();
         GlmPredictive.Prediction pr;
         try (CliProgress progress = progress("inputs")) {

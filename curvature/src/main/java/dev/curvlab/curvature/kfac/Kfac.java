@@ -50,6 +50,49 @@ public final class Kfac {
         }
     }
 
+    /**
+     * Whether KFAC, the exact diagonals and the Laplace posteriors built on them apply to
+     * {@code model}: every layer is dense (a chain of affine maps and elementwise activations).
+     * The one place the commands ask; conv layers (KFC, with patches) will extend it.
+     */
+    public static boolean isDenseChain(Sequential model) {
+        for (Object layer : model.layers()) {
+            if (!(layer instanceof Dense)) {
+                return false;
+            }
+        }
+        return !model.layers().isEmpty();
+    }
+
+    /**
+     * Upper bound of the native memory of {@link #compute}: the factors {@code A_l [in+1, in+1]},
+     * {@code G_l [out, out]} of every layer (with EKFAC also their eigenbases, the re-fitted
+     * diagonal and an eigen work copy), plus one chunk's working memory ({@link #chunkBytes}).
+     */
+    public static double memoryBytes(Sequential model, long samples, boolean ekfac) {
+        double factors = 0;
+        for (Dense d : model.layers()) {
+            double a = (double) (d.in() + 1) * (d.in() + 1);
+            double g = (double) d.out() * d.out();
+            factors += ekfac ? 3 * (a + g) + (double) (d.in() + 1) * d.out() : a + g;
+        }
+        return 8 * factors + chunkBytes(model, samples);
+    }
+
+    /**
+     * Working memory of one chunk of samples: the per-sample column blocks (kept near
+     * {@link SampleChunks#CHUNK_DOUBLES}), their pulled-back copies and the forward intermediates,
+     * at most 8 such blocks; less when the whole data set is smaller than a chunk.
+     */
+    public static double chunkBytes(Sequential model, long samples) {
+        double widths = model.inputSize() + 1;
+        for (Dense d : model.layers()) {
+            widths += d.out() + 1;
+        }
+        double perSample = widths * Math.max(1, model.outputSize()) * 4;
+        return 8.0 * 8 * Math.min(SampleChunks.CHUNK_DOUBLES, Math.max(1, samples) * perSample);
+    }
+
     public static KfacFactors compute(Sequential model, Loss loss, Dataset data, INDArray theta, Options o) {
         return compute(model, loss, data, theta, o, ProgressListener.NONE);
     }

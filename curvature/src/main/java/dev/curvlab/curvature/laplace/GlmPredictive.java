@@ -18,7 +18,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 public final class GlmPredictive {
     /** Test inputs per chunk. */
-    static final int CHUNK = 512;
+    public static final int CHUNK = 512;
 
     private GlmPredictive() {
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.curvlab.nn.io.AtomicFiles;
 import dev.curvlab.nn.io.ModelFile;
 import dev.curvlab.nn.io.ModelSpec;
 import dev.curvlab.nn.io.NpyFile;
@@ -41,7 +42,11 @@ public final class LaplaceFiles {
     private LaplaceFiles() {
     }
 
-    /** Writes the posterior's files into the existing directory {@code dir}. */
+    /**
+     * Writes the posterior's files into the existing directory {@code dir} (each through
+     * {@link AtomicFiles}); the CLI passes the private temporary directory of its output
+     * transaction, so the posterior appears complete or not at all.
+     */
     public static void save(Path dir, Laplace la) throws IOException {
         ModelFile.write(dir.resolve("model.json"), dir.resolve("params.npy"), new ModelSpec(la.model(), la.likelihood().loss()), la.parameters());
         for (Map.Entry<String, INDArray> e : la.precision().arrays().entrySet()) {
@@ -64,7 +69,7 @@ public final class LaplaceFiles {
             d.add(v);
         }
         o.put("sigma", la.sigma());
-        Files.write(dir.resolve(MARKER), JSON.writeValueAsString(o).getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(dir.resolve(MARKER), JSON.writeValueAsString(o).getBytes(StandardCharsets.UTF_8));
     }
 
     /** Reads a posterior saved by {@link #save}; the message names the file that is missing or wrong. */

@@ -101,6 +101,20 @@ class CurvlabCliProcessTest {
     }
 
     @Test
+    void sigtermDuringKfacRemovesTheTemporaryFactorsDirectory() throws Exception {
+        // 200 inputs x 100,000 sampled labels: seconds of work with the hidden .F.<random>.partial directory staged
+        Process p = start(f.args("kfac", "--variant", "mc", "--samples", "100000", "--quiet", "--factors", dir.resolve("F")));
+        awaitFile(dir, ".F.", 60_000);
+        Thread.sleep(300);
+        new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(143, p.exitValue());
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(List.of(), s.map(q -> q.getFileName().toString()).filter(n -> n.startsWith(".") || n.equals("F")).toList());
+        }
+    }
+
+    @Test
     void killNineThenResumeIsBitIdentical() throws Exception {
         // a smaller problem (N = 499, 40 samples) so that the uninterrupted comparison run stays short
         Path sub = Files.createDirectory(dir.resolve("small"));

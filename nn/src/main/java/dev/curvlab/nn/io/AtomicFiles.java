@@ -50,6 +50,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code .partial} may then remain; it is never mistaken for a result). Checkpoint files are not
  * temporaries and are kept.
  *
+ * <h2>Directories</h2>
+ * A directory output (a set of files that belongs together, e.g. a posterior) is filled in a fresh
+ * temporary directory {@code .NAME.<random>.partial} in the target's parent, created exclusively
+ * ({@code mkdir}, which never follows a symlink planted there) and registered like a temporary file;
+ * {@link #commitDirectory} renames it into place (an earlier directory is first renamed aside, then
+ * deleted). The shutdown hook deletes a registered temporary directory with its contents (a walk
+ * that does not follow symlinks).
+ *
  * <p>Several outputs that must appear together go through {@link OutputTransaction}.
  */
 public final class AtomicFiles {
@@ -144,6 +152,94 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * A new, empty, registered temporary directory for the directory {@code target}:
+     * {@code .NAME.<random>.partial} in the target's real parent, created exclusively (an existing
+     * file, directory or symlink of that name is never used). Finish with {@link #commitDirectory}
+     * or {@link #discard}.
+     */
+    public static Path createTemporaryDirectory(Path target) throws IOException {
+        Path real = resolveDirectory(target);
+        for (int attempt = 0; ; attempt++) {
+            if (shuttingDown) {
+                throw new IOException(target + ": not created, the process is shutting down");
+            }
+            Path tmp = real.resolveSibling("." + real.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE)
+                    + ".partial");
+            try {
+                Files.createDirectory(tmp);
+                LIVE.add(tmp);
+                return tmp;
+            } catch (FileAlreadyExistsException e) {
+                if (attempt > 100) {
+                    throw e;
+                }
+            } catch (IOException e) {
+                throw failure(target, e);
+            }
+        }
+    }
+
+    /**
+     * Renames the complete temporary directory over {@code target}: a directory already there is
+     * renamed aside first (to a unique hidden name), then deleted; if the second rename fails it is
+     * put back. Then forces the parent directory.
+     */
+    public static void commitDirectory(Path temporary, Path target) throws IOException {
+        Path real = resolveDirectory(target);
+        try {
+            if (durable()) {
+                forceDirectory(temporary);
+            }
+            Path old = null;
+            if (Files.exists(real, LinkOption.NOFOLLOW_LINKS)) {
+                old = real.resolveSibling("." + real.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE)
+                        + ".old");
+                Files.move(real, old, StandardCopyOption.ATOMIC_MOVE);
+            }
+            try {
+                Files.move(temporary, real, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                if (old != null) {
+                    Files.move(old, real, StandardCopyOption.ATOMIC_MOVE);
+                }
+                throw e;
+            }
+            LIVE.remove(temporary);
+            if (old != null) {
+                deleteTree(old);
+            }
+            if (durable()) {
+                forceDirectory(real.getParent());
+            }
+        } catch (IOException e) {
+            throw failure(target, e);
+        }
+    }
+
+    /** A directory target's path: its parent's real path plus its own name (the name itself is never followed). */
+    static Path resolveDirectory(Path target) throws IOException {
+        Path abs = target.toAbsolutePath().normalize();
+        Path parent = abs.getParent();
+        if (parent == null) {
+            throw new IOException(target + ": cannot write: no parent directory");
+        }
+        return parent.toRealPath().resolve(abs.getFileName());
+    }
+
+    /** Deletes a directory and everything in it; symlinks inside are deleted, never followed. */
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            Files.deleteIfExists(dir);
+            return;
+        }
+        try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
     /** Registers an existing temporary (deleted at exit unless committed or discarded). */
     public static void track(Path temporary) {
         LIVE.add(temporary);
@@ -186,13 +282,13 @@ public final class AtomicFiles {
         }
     }
 
-    /** Deletes a temporary (if it exists) and unregisters it. */
+    /** Deletes a temporary file or directory (if it exists) and unregisters it. */
     public static void discard(Path temporary) {
         if (temporary == null) {
             return;
         }
         try {
-            Files.deleteIfExists(temporary);
+            deleteTree(temporary);
         } catch (IOException ignored) {
             // best effort; the shutdown hook tries again
             return;
@@ -304,7 +400,7 @@ public final class AtomicFiles {
         shuttingDown = true;
         for (Path p : LIVE) {
             try {
-                Files.deleteIfExists(p);
+                deleteTree(p);
             } catch (IOException | RuntimeException ignored) {
                 // nothing more to do at exit
             }

@@ -32,6 +32,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * place one after another after all of them are complete on disk; special files ({@code /dev/null},
  * FIFOs) are written first, in place. (A crash between two renames can leave the first renamed:
  * the renames take microseconds, the computation before them does not.)
+ *
+ * <p><b>Directory outputs</b> ({@link #declareDirectory}, {@link #stageDirectory}): a set of files
+ * that belongs together is written into a unique temporary directory in the same parent
+ * ({@link AtomicFiles#createTemporaryDirectory}) and renamed into place with the other outputs. The
+ * target may be absent, an empty directory or an earlier output of the same kind (it holds the
+ * given marker file); never a symlink, a file, or a directory that holds an input or another output.
  */
 public final class OutputTransaction implements Closeable {
     /** A place an output cannot go (or an output that would overwrite an input). */
@@ -43,7 +49,11 @@ public final class OutputTransaction implements Closeable {
         }
     }
 
-    private record Entry(Path target, String label, boolean special) {
+    /** An output; {@code marker} is null for a file, the marker file's name for a directory. */
+    private record Entry(Path target, String label, boolean special, String marker) {
+        boolean directory() {
+            return marker != null;
+        }
     }
 
     private final Map<String, Path> inputs = new LinkedHashMap<>();
@@ -72,15 +82,8 @@ public final class OutputTransaction implements Closeable {
             return;
         }
         Path abs = target.toAbsolutePath();
-        Entry entry = new Entry(target, label, AtomicFiles.isSpecial(target));
-        for (Entry e : outputs.values()) {
-            if (AtomicFiles.sameFile(e.target(), target)) {
-                throw new OutputException(target + ": " + label + " and " + e.label() + " name the same file");
-            }
-        }
-        for (Map.Entry<String, Path> in : inputs.entrySet()) {
-            checkNotSame(entry, in.getValue(), in.getKey());
-        }
+        Entry entry = new Entry(target, label, AtomicFiles.isSpecial(target), null);
+        checkAgainstOthers(entry);
         if (entry.special()) {
             if (!Files.exists(target)) {
                 throw new OutputException(target + ": cannot write " + label + ": it does not exist (special files are written in place)");
@@ -105,6 +108,67 @@ public final class OutputTransaction implements Closeable {
             throw new OutputException(target + ": cannot write " + label + ": the file is read-only");
         }
         outputs.put(target, entry);
+    }
+
+    /**
+     * Declares a directory output (before the work): its parent exists and is writable; the target
+     * is absent, an empty directory, or a directory holding {@code marker} (an earlier output of
+     * this kind, replaced on commit); never a symlink or a file; no input or other output lies in
+     * it or is it.
+     */
+    public void declareDirectory(Path target, String label, String marker) throws OutputException {
+        if (target == null || outputs.containsKey(target)) {
+            return;
+        }
+        Path abs = target.toAbsolutePath().normalize();
+        Entry entry = new Entry(target, label, false, marker);
+        checkAgainstOthers(entry);
+        Path dir = realParent(abs);
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new OutputException(target + ": cannot write " + label + ": directory " + abs.getParent() + " does not exist");
+        }
+        if (!Files.isWritable(dir)) {
+            throw new OutputException(target + ": cannot write " + label + ": directory " + dir + " is not writable");
+        }
+        if (Files.isSymbolicLink(abs)) {
+            throw new OutputException(target + ": cannot write " + label + ": it is a symbolic link (give the directory itself)");
+        }
+        if (Files.exists(abs)) {
+            if (!Files.isDirectory(abs)) {
+                throw new OutputException(target + ": cannot write " + label + ": it exists and is not a directory");
+            }
+            if (!isEmpty(abs) && !Files.isRegularFile(abs.resolve(marker), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                throw new OutputException(target + ": cannot write " + label + ": the directory is not empty and holds no " + marker
+                        + " (only an earlier output of this kind is replaced)");
+            }
+            if (!Files.isWritable(abs)) {
+                throw new OutputException(target + ": cannot write " + label + ": the directory is read-only");
+            }
+        }
+        outputs.put(target, entry);
+    }
+
+    /**
+     * The registered temporary directory for the declared directory output {@code target}: fill it
+     * (with {@link AtomicFiles#write} or plain writes; it is private until commit), and
+     * {@link #commit} renames it into place.
+     */
+    public Path stageDirectory(Path target) throws IOException {
+        Entry e = entry(target);
+        if (!e.directory()) {
+            throw new IllegalArgumentException(target + " was not declared as a directory output");
+        }
+        Path tmp = staged.get(target);
+        if (tmp == null) {
+            tmp = AtomicFiles.createTemporaryDirectory(target);
+            staged.put(target, tmp);
+        }
+        return tmp;
+    }
+
+    /** Stages bytes (a report, a JSON file). */
+    public void write(Path target, byte[] bytes) throws IOException {
+        write(target, ch -> AtomicFiles.writeFully(ch, java.nio.ByteBuffer.wrap(bytes)));
     }
 
     /** Refuses, before the work, an output whose directory has less than {@code bytes} free (special files: no check). */
@@ -186,7 +250,11 @@ public final class OutputTransaction implements Closeable {
             }
         }
         for (Path t : regular) {
-            AtomicFiles.commit(staged.get(t), t);
+            if (outputs.get(t).directory()) {
+                AtomicFiles.commitDirectory(staged.get(t), t);
+            } else {
+                AtomicFiles.commit(staged.get(t), t);
+            }
         }
         staged.clear();
         deferred.clear();
@@ -221,7 +289,45 @@ public final class OutputTransaction implements Closeable {
         return e;
     }
 
+    private void checkAgainstOthers(Entry entry) throws OutputException {
+        for (Entry e : outputs.values()) {
+            if (AtomicFiles.sameFile(e.target(), entry.target())) {
+                throw new OutputException(entry.target() + ": " + entry.label() + " and " + e.label() + " name the same file");
+            }
+            if (e.directory() && inside(e.target(), entry.target()) || entry.directory() && inside(entry.target(), e.target())) {
+                Entry dir = e.directory() && inside(e.target(), entry.target()) ? e : entry;
+                Entry other = dir == e ? entry : e;
+                throw new OutputException(other.target() + ": " + other.label() + " lies inside the output directory " + dir.label() + " ("
+                        + dir.target() + "), which is replaced as a whole");
+            }
+        }
+        for (Map.Entry<String, Path> in : inputs.entrySet()) {
+            checkNotSame(entry, in.getValue(), in.getKey());
+        }
+    }
+
+    /** Whether {@code file} is {@code dir} or lies under it (real paths: symlinks and {@code ..} resolved). */
+    private static boolean inside(Path dir, Path file) {
+        try {
+            return AtomicFiles.resolve(file).startsWith(AtomicFiles.resolve(dir));
+        } catch (IOException | SecurityException e) {
+            return file.toAbsolutePath().normalize().startsWith(dir.toAbsolutePath().normalize());
+        }
+    }
+
+    private static boolean isEmpty(Path dir) {
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private static void checkNotSame(Entry out, Path input, String inputLabel) throws OutputException {
+        if (out.directory() && inside(out.target(), input)) {
+            throw new OutputException(out.target() + ": " + out.label() + " holds the input " + inputLabel + " (" + input
+                    + "); refusing to replace a directory with inputs in it");
+        }
         if (AtomicFiles.sameFile(out.target(), input)) {
             throw new OutputException(out.target() + ": " + out.label() + " is the input " + inputLabel + " (" + input
                     + "); refusing to overwrite an input");

@@ -153,6 +153,67 @@ class AtomicFilesTest {
     }
 
     @Test
+    void aDirectoryOutputAppearsWholeOrNotAtAllAndReplacesOnlyItsOwnKind() throws IOException {
+        Path post = dir.resolve("post");
+        try (OutputTransaction tx = new OutputTransaction()) {
+            tx.declareDirectory(post, "--posterior", "posterior.json");
+            Path tmp = tx.stageDirectory(post);
+            assertTrue(AtomicFiles.live().contains(tmp), "registered for the shutdown hook");
+            NpyFile.write(tmp.resolve("A_0.npy"), Nd4j.ones(2, 2));
+            Files.createDirectory(tmp.resolve("nested"));
+            // no commit: the temporary directory and its contents are removed
+        }
+        assertEquals(List.of(), names());
+        try (OutputTransaction tx = new OutputTransaction()) {
+            tx.declareDirectory(post, "--posterior", "posterior.json");
+            Path tmp = tx.stageDirectory(post);
+            AtomicFiles.write(tmp.resolve("posterior.json"), "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            NpyFile.write(tmp.resolve("old.npy"), Nd4j.ones(1));
+            tx.commit();
+        }
+        assertEquals(List.of("post"), names());
+        try (OutputTransaction tx = new OutputTransaction()) {
+            tx.declareDirectory(post, "--posterior", "posterior.json");
+            Path tmp = tx.stageDirectory(post);
+            AtomicFiles.write(tmp.resolve("posterior.json"), "{\"v\": 2}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            tx.commit();
+        }
+        assertEquals(List.of("post"), names(), "the earlier directory, renamed aside, is gone");
+        assertFalse(Files.exists(post.resolve("old.npy")), "replaced as a whole");
+        assertEquals("{\"v\": 2}", Files.readString(post.resolve("posterior.json")));
+        assertTrue(AtomicFiles.live().stream().noneMatch(p -> p.startsWith(dir)));
+    }
+
+    @Test
+    void aDirectoryOutputRefusesInputsInsideSymlinksAndUnrelatedDirectories() throws IOException {
+        Path post = Files.createDirectory(dir.resolve("post"));
+        Files.writeString(post.resolve("posterior.json"), "{}");
+        Path model = Files.writeString(post.resolve("model.json"), "{}");
+        try (OutputTransaction tx = new OutputTransaction()) {
+            tx.declareDirectory(post, "--posterior", "posterior.json");
+            assertTrue(assertThrows(OutputTransaction.OutputException.class, () -> tx.input(model, "--model")).getMessage()
+                    .contains("holds the input --model"));
+            assertTrue(assertThrows(OutputTransaction.OutputException.class, () -> tx.declare(post.resolve("r.json"), "--report")).getMessage()
+                    .contains("lies inside"));
+        }
+        try (OutputTransaction tx = new OutputTransaction()) {
+            tx.input(dir.resolve("post/../post/model.json"), "--model");
+            assertThrows(OutputTransaction.OutputException.class, () -> tx.declareDirectory(post, "--posterior", "posterior.json"));
+        }
+        Path link = Files.createSymbolicLink(dir.resolve("alias"), post);
+        Path other = Files.createDirectory(dir.resolve("other"));
+        Files.writeString(other.resolve("keep.txt"), "mine");
+        try (OutputTransaction tx = new OutputTransaction()) {
+            assertTrue(assertThrows(OutputTransaction.OutputException.class, () -> tx.declareDirectory(link, "--posterior", "posterior.json"))
+                    .getMessage().contains("symbolic link"));
+            assertTrue(assertThrows(OutputTransaction.OutputException.class, () -> tx.declareDirectory(other, "--posterior", "posterior.json"))
+                    .getMessage().contains("not empty"));
+            assertThrows(OutputTransaction.OutputException.class, () -> tx.declareDirectory(model, "--posterior", "posterior.json"));
+        }
+        assertEquals("mine", Files.readString(other.resolve("keep.txt")));
+    }
+
+    @Test
     void aTransactionRefusesOutputsThatAreInputsOrEachOther() throws IOException {
         Path in = dir.resolve("params.npy");
         NpyFile.write(in, Nd4j.ones(3));
