@@ -56,12 +56,7 @@ public final class Kfac {
      * The one place the commands ask; conv layers (KFC, with patches) will extend it.
      */
     public static boolean isDenseChain(Sequential model) {
-        for (Object layer : model.layers()) {
-            if (!(layer instanceof Dense)) {
-                return false;
-            }
-        }
-        return !model.layers().isEmpty();
+        return model.isDenseChain();
     }
 
     /**
