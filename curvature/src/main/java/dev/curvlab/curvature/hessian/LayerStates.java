@@ -67,9 +67,10 @@ final class LayerStates implements AutoCloseable {
             INDArray bias = theta.get(NDArrayIndex.interval(bb.offset(), bb.end())).reshape('c', new long[] {d.out()});
             aug[k] = Nd4j.hstack(a, Nd4j.ones(DataType.DOUBLE, samples, 1));
             INDArray z = MatMulKernel.gemm(a, w[k], false, false).addiRowVector(bias);
-            d1[k] = d.activation().derivative(z);
-            d2[k] = ggn ? null : d.activation().secondDerivative(z);
-            INDArray next = d.activation().apply(Tensor.of(z)).array();
+            // each in a scope: the engine's intermediates are freed at once, not when the collector finds them
+            d1[k] = ArrayScope.run(() -> Tensor.of(d.activation().derivative(z))).array();
+            d2[k] = ggn ? null : ArrayScope.run(() -> Tensor.of(d.activation().secondDerivative(z))).array();
+            INDArray next = ArrayScope.run(() -> d.activation().apply(Tensor.of(z))).array();
             free(z, next);
             if (k > 0) {
                 free(a, next);                              // the previous activation (aug[k] holds a copy); never the input x

@@ -187,7 +187,7 @@ class StructuredHessianTest {
         long[] all = {0, op.size()};
         StructuredHessian.Sizing roomy = StructuredHessian.plan(op, 1e12, 0, all);
         assertEquals(200, roomy.chunkSamples(), "no budget pressure: the whole batch in one chunk");
-        long perSample = StructuredHessian.perSampleDoubles(m);
+        long perSample = StructuredHessian.peakPerSampleDoubles(m);
         double tight = StructuredHessian.workingBytes(perSample, 40);
         StructuredHessian.Sizing small = StructuredHessian.plan(op, tight, 0, all);
         assertTrue(small.chunkSamples() < 200 && small.chunkSamples() >= 20 && small.workingBytes() <= tight, small::toString);
