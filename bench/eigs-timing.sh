@@ -21,12 +21,12 @@ timed() {
 }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); medium MLP, $samples samples"
 for ((r = 0; r < runs; r++)); do
-  timed bin/curvlab eigs --k 10 "${in[@]}" --engine layers
+  timed bin/curvlab eigs --k 10 --max-iter "${MAX_ITER:-200}" "${in[@]}" --engine layers
   timed /usr/bin/python3 bench/torch_eigs.py "$dir" eigs 10
   timed bin/curvlab trace --samples 100 "${in[@]}" --engine layers
   timed /usr/bin/python3 bench/torch_eigs.py "$dir" trace 100
   if [[ "${GENERIC:-0}" == 1 ]]; then
-    timed bin/curvlab eigs --k 10 "${in[@]}" --engine generic
+    timed bin/curvlab eigs --k 10 --max-iter "${MAX_ITER:-200}" "${in[@]}" --engine generic
     timed bin/curvlab trace --samples 100 "${in[@]}" --engine generic
   fi
 done

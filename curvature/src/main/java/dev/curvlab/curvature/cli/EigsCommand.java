@@ -78,7 +78,7 @@ final class EigsCommand extends CurvlabSubcommand {
         // Lanczos keeps its whole basis (m vectors of N; no restarts) and an m x m tridiagonal eigenproblem
         long m = maxIterations == 0 ? Math.min(n, Math.max(2L * k + 20, 60)) : Math.min(n, maxIterations);
         ResourcePreflight.require(String.format(Locale.ROOT, "eigs --k %d (a Lanczos basis of %d vectors of N = %d)", k, m, n),
-                8.0 * n * (m + 4) + 8.0 * 3 * m * m + ResourcePreflight.perColumn(p), memory.budget(), "lower --k (or --max-iter)");
+                8.0 * n * (m + 4) + 8.0 * 3 * m * m + ResourcePreflight.directions(p, targets.engine, 1), memory.budget(), "lower --k (or --max-iter)");
         requireSpace(out, 8.0 * k + 128);
         HessianOperator op = targets.configure(new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize()));
         long t0 = System.nanoTime();

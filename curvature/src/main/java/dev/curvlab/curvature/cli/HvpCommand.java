@@ -51,7 +51,7 @@ final class HvpCommand extends CurvlabSubcommand {
         }
         long k = vector ? 1 : vs.size(1);
         ResourcePreflight.require(String.format(Locale.ROOT, "hvp of %d direction(s) (--v %s) for N = %d", k, v, n),
-                8.0 * n * k * 2 + k * ResourcePreflight.perColumn(p), memory.budget(),
+                8.0 * n * k * 2 + ResourcePreflight.directions(p, targets.engine, k), memory.budget(),
                 "split --v into blocks of fewer columns, or lower --batch-size");
         requireSpace(out, 8.0 * n * k + 128);
         HessianOperator op = targets.configure(new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize()));

@@ -1,6 +1,8 @@
 package dev.curvlab.curvature.cli;
 
 import dev.curvlab.curvature.hessian.MemoryBudget;
+import dev.curvlab.nn.products.LayerProducts;
+import dev.curvlab.nn.products.ProductEngine;
 
 /**
  * Memory preflights of the commands besides the dense-matrix ones (which {@code FullHessian}
@@ -32,6 +34,23 @@ final class ResourcePreflight {
     /** Working bytes of one column (one direction) of a Hessian-vector product pass. */
     static double perColumn(Problem p) {
         return 8.0 * 20 * p.parameterCount() + 8.0 * 30 * rows(p) * widths(p);
+    }
+
+    /**
+     * Working bytes of a block of {@code k} directions through the operators' products on
+     * {@code engine}: the generic engine pushes all k through the batch at once ({@link #perColumn}
+     * each); the layer engine, where it applies, holds one gradient pass and at most one chunk of
+     * direction buffers ({@link LayerProducts#DIRECTION_BUDGET_BYTES}, or one direction if larger),
+     * besides the k columns of input, output and accumulator.
+     */
+    static double directions(Problem p, ProductEngine engine, long k) {
+        long n = p.parameterCount();
+        if (engine == ProductEngine.GENERIC || !LayerProducts.supports(p.model(), p.loss())) {
+            return k * perColumn(p);
+        }
+        double one = LayerProducts.bytesPerDirection(rows(p), widths(p), n);
+        double chunk = Math.max(one, Math.min(k * one, LayerProducts.DIRECTION_BUDGET_BYTES));
+        return gradient(p) + chunk + 8.0 * 3 * n * k;
     }
 
     /** Working bytes of one gradient (forward and backward pass) of one batch. */

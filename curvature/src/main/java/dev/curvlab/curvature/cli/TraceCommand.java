@@ -64,7 +64,7 @@ final class TraceCommand extends CurvlabSubcommand {
             // Hutch++ multiplies its sketch of s/3 columns at once (and keeps it); Hutchinson works in blocks
             long columns = hutchinson ? Math.min(s, TraceOptions.defaults().blockSize()) : Math.max(1, s / 3 + 1);
             ResourcePreflight.require(String.format(Locale.ROOT, "trace with %d samples (--samples) for N = %d", s, n),
-                    8.0 * n * columns * 4 + columns * ResourcePreflight.perColumn(p), maxMemory != null ? maxMemory : MemoryBudget.defaultBudget(),
+                    8.0 * n * columns * 4 + ResourcePreflight.directions(p, targets.engine, columns), maxMemory != null ? maxMemory : MemoryBudget.defaultBudget(),
                     "lower --samples or --batch-size");
         }
         HessianOperator op = targets.configure(new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize()));

@@ -1,5 +1,15 @@
 package dev.curvlab.curvature.cli;
 
+import org.nd4j.linalg.api.buffer.DataType;
+
+import org.nd4j.linalg.factory.Nd4j;
+
+import dev.curvlab.nn.loss.Losses;
+
+import dev.curvlab.nn.model.Activation;
+
+import dev.curvlab.nn.model.Sequential;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -87,6 +97,27 @@ class CurvlabCliTest {
         CliFixture.Run bad = CliFixture.run(f.args("trace", "--engine", "fast"));
         assertEquals(2, bad.code(), bad::toString);
         assertTrue(bad.err().contains("auto, layers, generic"), bad::toString);
+    }
+
+    /**
+     * The direction preflight follows the engine: Hutch++ with 100 samples pushes 34 directions; the
+     * generic engine takes them through the whole batch at once (about 11 MB each for 2,000 rows of a
+     * 4-16-3 net, ~375 MB in all) while the layer engine chunks them (~30 MB), so a 100 MB budget
+     * refuses the first and accepts the second (before, both were refused).
+     */
+    @Test
+    void tracePreflightCountsTheLayerEnginesChunkedDirections() throws Exception {
+        Sequential m = Sequential.builder(4).dense(16, Activation.TANH).dense(3, Activation.IDENTITY).build();
+        double[] cls = new double[2000];
+        for (int i = 0; i < cls.length; i++) {
+            cls[i] = i % 3;
+        }
+        CliFixture f = CliFixture.write(dir, m, Losses.CROSS_ENTROPY, m.initialParameters(5), CliFixture.randn(6, 2000, 4),
+                Nd4j.create(cls, new long[] {2000}, DataType.DOUBLE));
+        ok(f.args("trace", "--samples", 100, "--max-memory", "100M"));
+        CliFixture.Run generic = CliFixture.run(f.args("trace", "--samples", 100, "--max-memory", "100M", "--engine", "generic"));
+        assertEquals(1, generic.code(), generic::toString);
+        assertTrue(generic.err().contains("--samples") && generic.err().contains("--max-memory"), generic::toString);
     }
 
     /** The real entry point in its own JVM: background ND4J warm-up, logging set up in code, exit code, output file. */

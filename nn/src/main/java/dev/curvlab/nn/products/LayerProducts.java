@@ -34,7 +34,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class LayerProducts {
     /** Memory for the direction buffers of one chunk of directions. */
-    static final long DIRECTION_BUDGET_BYTES = 256L << 20;
+    public static final long DIRECTION_BUDGET_BYTES = 256L << 20;
     private static final int KEEP = 2;
 
     private final LayerShapes shapes;
@@ -244,8 +244,16 @@ public final class LayerProducts {
 
     /** Directions per chunk: all k when their buffers fit {@link #DIRECTION_BUDGET_BYTES}. */
     int chunk(int batch, int k) {
-        long perDirection = 8L * (2L * batch * shapes.widthSum() + 4L * shapes.parameters());
-        return (int) Math.max(1, Math.min(k, directionBudget / perDirection));
+        return (int) Math.max(1, Math.min(k, directionBudget / bytesPerDirection(batch, shapes.widthSum(), shapes.parameters())));
+    }
+
+    /**
+     * Bytes of the direction buffers of one direction for a batch of {@code batch} rows, layer widths
+     * summing to {@code widthSum} and N = {@code parameters}; a block of k directions holds at most
+     * {@code max(1, min(k, DIRECTION_BUDGET_BYTES / bytesPerDirection))} of them at once.
+     */
+    public static long bytesPerDirection(long batch, long widthSum, long parameters) {
+        return 8L * (2L * batch * widthSum + 4L * parameters);
     }
 
     /** Sets the memory for one chunk of direction buffers (tests use a small one to force chunking). */
