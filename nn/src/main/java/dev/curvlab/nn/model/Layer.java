@@ -9,7 +9,7 @@ import java.util.List;
  * parameter blocks. Shapes are per sample (the batch axis is not included): {@code [d]} for
  * vectors, {@code [C, H, W]} for images.
  */
-public sealed interface Layer permits Dense, Conv2d, MaxPool2d, AvgPool2d, Flatten {
+public sealed interface Layer permits Dense, Conv2d, Pool2d, Flatten {
     /** The model-file type name: dense, conv2d, maxpool2d, avgpool2d, flatten. */
     String type();
 

@@ -146,12 +146,12 @@ public final class Sequential {
 
         /** Max pooling; a null stride means the kernel. */
         public Builder maxPool2d(int[] kernel, int[] stride) {
-            return add(new MaxPool2d(kernel, stride));
+            return add(new Pool2d(Pool2d.Mode.MAX, kernel, stride));
         }
 
         /** Average pooling; a null stride means the kernel. */
         public Builder avgPool2d(int[] kernel, int[] stride) {
-            return add(new AvgPool2d(kernel, stride));
+            return add(new Pool2d(Pool2d.Mode.AVG, kernel, stride));
         }
 
         public Builder flatten() {
