@@ -142,6 +142,21 @@ public final class Laplace {
         return new Laplace(model, theta, likelihood(model, loss, data, theta), p, o.subset(), o.curvature(), o.priorPrecision(), o.sigma());
     }
 
+    /**
+     * The kron posterior from KFAC factors and a likelihood computed elsewhere over the same data (e.g.
+     * summed over Spark partitions): exact-variant factors of the mean loss for the covered layers
+     * ({@code o.subset()}), as {@link #fit} computes them with {@link Structure#KRON}.
+     */
+    public static Laplace ofKron(Sequential model, INDArray theta, Likelihood likelihood, KfacFactors factors, Options o) {
+        int covered = model.layers().size() - o.subset().firstLayer(model.layers().size());
+        if (o.structure() != Structure.KRON || factors.layers() != covered) {
+            throw new IllegalArgumentException("a kron posterior needs --structure kron and factors of the " + covered + " covered layers, got "
+                    + o.structure() + " and " + factors.layers());
+        }
+        return new Laplace(model, theta, likelihood, new KronPrecision(factors.a(), factors.g()), o.subset(), o.curvature(), o.priorPrecision(),
+                o.sigma());
+    }
+
     /** Refuses a dense posterior that cannot fit: the curvature, its eigenvectors and a work copy, 3 N^2 doubles. */
     static void preflight(long n, MemoryBudget budget) {
         double need = 3.0 * 8.0 * n * n;

@@ -38,7 +38,7 @@ public record Likelihood(Loss loss, long samples, long outputs, double summedLos
     }
 
     /** The constant of the loss's likelihood that the loss itself drops. */
-    static double constantOf(Loss loss, double[] targets, long samples, long outputs) {
+    public static double constantOf(Loss loss, double[] targets, long samples, long outputs) {
         switch (loss.name()) {
             case "gaussian":
                 return 0.5 * samples * (outputs / 2) * Math.log(2 * Math.PI);
