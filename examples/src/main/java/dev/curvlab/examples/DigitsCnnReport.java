@@ -2,23 +2,12 @@ package dev.curvlab.examples;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.curvlab.curvature.hessian.FullHessian;
-import dev.curvlab.curvature.operator.HessianOperator;
-import dev.curvlab.curvature.progress.LoggingProgress;
-import dev.curvlab.curvature.spectrum.EigenResult;
-import dev.curvlab.curvature.spectrum.Lanczos;
-import dev.curvlab.curvature.spectrum.SpectralDensity;
-import dev.curvlab.curvature.spectrum.SymmetricEigen;
-import dev.curvlab.curvature.spectrum.TraceEstimator;
-import dev.curvlab.nn.ModelObjective;
 import dev.curvlab.nn.data.Dataset;
 import dev.curvlab.nn.data.Datasets;
 import dev.curvlab.nn.io.ModelFile;
 import dev.curvlab.nn.io.ModelSpec;
 import dev.curvlab.nn.loss.Losses;
-import dev.curvlab.nn.loss.Reduction;
 import dev.curvlab.nn.model.Activation;
-import dev.curvlab.nn.model.Layer;
 import dev.curvlab.nn.model.Sequential;
 import dev.curvlab.nn.train.Adam;
 import dev.curvlab.nn.train.Metrics;
@@ -27,21 +16,17 @@ import dev.curvlab.nn.train.TrainingConfig;
 import dev.curvlab.nn.train.TrainingResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * A small CNN on the 8x8 digits (conv 6x3x3 tanh, max pool 2x2, dense 10; N = 1,030), trained in
- * curvlab, then the curvature report of the Iris example: the exact Hessian of the mean training
+ * curvlab, then the curvature report of the Iris example ({@link HessianReport}): the exact Hessian of the mean training
  * loss on {@code --samples} images (generic blocked method), its spectrum, top eigenvalues by
  * Lanczos checked against the dense ones, exact trace, per-layer blocks, heat map with layer
  * boundaries; {@code report.json}, {@code hessian.npy}, model files and PNGs in {@code --out}.
@@ -92,62 +77,13 @@ public final class DigitsCnnReport implements Callable<Integer> {
         ReportPlots.lossCurve(out.resolve("loss_curve.png"), tr.lossHistory(), "Training loss, " + model.describe());
 
         Dataset part = train.rows(0, Math.min(samples, train.n()));
-        HessianOperator hop = new HessianOperator(model, Losses.CROSS_ENTROPY, part, theta, 0);
-        FullHessian.Result hr = FullHessian.compute(hop, new FullHessian.Options().progress(new LoggingProgress("columns", 2000))
-                .out(out.resolve("hessian.npy")));
-        INDArray h = hr.matrix();
-        double[] eig = SymmetricEigen.eigenvalues(h);
-        SymmetricEigen.Summary sum = SymmetricEigen.summarize(eig, 1e-10);
-        EigenResult top = Lanczos.extremal(hop, 5, Lanczos.Which.LARGEST);
-        double lanczosErr = 0;
-        for (int i = 0; i < 5; i++) {
-            lanczosErr = Math.max(lanczosErr, Math.abs(top.values()[i] - eig[eig.length - 1 - i]));
-        }
-        Map<String, Object> hess = new LinkedHashMap<>();
-        hess.put("samples", part.n());
-        hess.put("method", hr.method().name().toLowerCase());
-        hess.put("seconds", hr.seconds());
-        hess.put("maxAsymmetry", hr.asymmetry());
-        hess.put("minEigenvalue", sum.min());
-        hess.put("maxEigenvalue", sum.max());
-        hess.put("negativeEigenvalues", sum.negative());
-        hess.put("trace", TraceEstimator.exact(h).value());
-        hess.put("lanczosTop", top.values());
-        hess.put("lanczosMaxAbsError", lanczosErr);
-        report.put("hessian", hess);
-
-        List<Long> bounds = new ArrayList<>(List.of(0L));
-        List<String> names = new ArrayList<>();
-        List<Map<String, Object>> layers = new ArrayList<>();
-        for (int l = 0; l < model.modules().size(); l++) {
-            Layer m = model.modules().get(l);
-            if (m.parameterShapes().isEmpty()) {
-                continue;
-            }
-            long[] r = model.parameterRange(l);
-            bounds.add(r[1]);
-            names.add(m.type() + " " + l);
-            INDArray block = h.get(NDArrayIndex.interval(r[0], r[1]), NDArrayIndex.interval(r[0], r[1])).dup('c');
-            double[] be = SymmetricEigen.eigenvalues(block);
-            layers.add(Map.of("layer", l, "type", m.type(), "parameters", r[1] - r[0], "trace", TraceEstimator.exact(block).value(),
-                    "topEigenvalue", be[be.length - 1], "minEigenvalue", be[0]));
-        }
-        report.put("layers", layers);
-        double range = Math.max(1e-12, eig[eig.length - 1] - eig[0]);
-        SpectralDensity.Density dens = SpectralDensity.of(eig, range / 200, 800);
-        ReportPlots.spectrum(out.resolve("spectrum.png"), dens.grid(), dens.density(), eig, "Hessian eigenvalue density, N = " + model.parameterCount());
-        ReportPlots.heatmap(out.resolve("hessian_heatmap.png"), h, bounds.stream().mapToLong(Long::longValue).toArray(), names,
-                "Hessian of the training loss, " + model.describe());
+        HessianReport curvature = HessianReport.compute(model, Losses.CROSS_ENTROPY, part, theta, out);
+        report.put("hessian", curvature.hessian());
+        report.put("layers", curvature.layers());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.resolve("report.json").toFile(), report);
         System.out.printf("%ndigits CNN %s, N = %d: test accuracy %.3f%n", model.describe(), model.parameterCount(),
                 ((Map<?, ?>) report.get("training")).get("testAccuracy"));
-        System.out.printf("  Hessian on %d images: %s in %.2f s, eigenvalues [%.4g, %.4g], %d negative, trace %.6g%n", part.n(), hess.get("method"),
-                hr.seconds(), sum.min(), sum.max(), sum.negative(), hess.get("trace"));
-        System.out.printf("  Lanczos top 5 %s (max error vs dense %.1e)%n", Arrays.toString(top.values()), lanczosErr);
-        for (Map<String, Object> l : layers) {
-            System.out.printf("  layer %s (%s): %d parameters, trace %.4g, top eigenvalue %.4g%n", l.get("layer"), l.get("type"), l.get("parameters"),
-                    l.get("trace"), l.get("topEigenvalue"));
-        }
+        curvature.print();
         System.out.printf("  written to %s%n", out.toAbsolutePath());
         return 0;
     }
