@@ -126,11 +126,7 @@ public final class Dl4jDigitsCnnReport implements Callable<Integer> {
                 "testAccuracy", Metrics.accuracy(imported.model(), theta, split.test())));
         Map<String, Object> parity = parity(net, imported, part);
         report.put("dl4jParity", parity);
-        ModelFile.write(out.resolve("model.json"), out.resolve("params.npy"), new ModelSpec(imported.model(), imported.loss(), "dl4j-digits-cnn"),
-                theta);
-        ByteArrayOutputStream zip = new ByteArrayOutputStream();
-        ModelSerializer.writeModel(net, zip, false);
-        AtomicFiles.write(out.resolve("dl4j-model.zip"), zip.toByteArray());
+        writeModelFiles(net, imported);
         ReportPlots.lossCurve(out.resolve("loss_curve.png"), lossHistory, "DL4J training loss, " + imported.model().describe());
 
         HessianReport curvature = HessianReport.compute(imported.model(), imported.loss(), part, theta, out);
@@ -144,6 +140,15 @@ public final class Dl4jDigitsCnnReport implements Callable<Integer> {
         curvature.print();
         System.out.printf("  written to %s%n", out.toAbsolutePath());
         return 0;
+    }
+
+    /** {@code model.json} + {@code params.npy} (the import, for the {@code curvlab} command) and DL4J's own {@code dl4j-model.zip}. */
+    private void writeModelFiles(MultiLayerNetwork net, ImportedModel imported) throws IOException {
+        ModelFile.write(out.resolve("model.json"), out.resolve("params.npy"), new ModelSpec(imported.model(), imported.loss(), "dl4j-digits-cnn"),
+                imported.parameters());
+        ByteArrayOutputStream zip = new ByteArrayOutputStream();
+        ModelSerializer.writeModel(net, zip, false);
+        AtomicFiles.write(out.resolve("dl4j-model.zip"), zip.toByteArray());
     }
 
     /** DL4J's own training loop: {@code epochs} passes over minibatches of 64; the score on all of {@code data} after each. */
