@@ -24,7 +24,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine;
 
 /**
- * The DL4J digits CNN example end to end (2 filters, 3 epochs, 40 images): the import agrees with
+ * The DL4J digits CNN example end to end (2 filters, 2 epochs, 40 images): the import agrees with
  * DL4J (outputs, loss, gradient), the report is self-consistent (exact trace = diagonal sum, Lanczos
  * = dense top eigenvalues, layer traces sum to the trace), and Hessian columns equal central
  * differences of DL4J's own gradient, read back from the DL4J model file the example wrote: a path
@@ -38,7 +38,7 @@ class Dl4jDigitsCnnReportTest {
 
     @Test
     void importedCnnMatchesDl4jAndItsHessianIsTheDerivativeOfDl4jsGradient() throws Exception {
-        int code = new CommandLine(new Dl4jDigitsCnnReport()).execute("--filters", "2", "--epochs", "3", "--samples", String.valueOf(SAMPLES),
+        int code = new CommandLine(new Dl4jDigitsCnnReport()).execute("--filters", "2", "--epochs", "2", "--samples", String.valueOf(SAMPLES),
                 "--out", dir.toString());
         assertEquals(0, code);
         for (String f : new String[] {"report.json", "hessian.npy", "model.json", "params.npy", "dl4j-model.zip", "loss_curve.png", "spectrum.png",
