@@ -50,6 +50,37 @@ public final class ConvKfac {
         void visit(ModuleTerms terms);
     }
 
+    /**
+     * Upper bound of the native memory of {@link #compute}: the factors of every layer (EKFAC: with
+     * their eigenbases, the re-fitted diagonal and a work copy) plus one chunk ({@link #chunkBytes}).
+     */
+    public static double memoryBytes(Sequential model, long samples, boolean ekfac) {
+        double factors = 0;
+        for (ParametricLayers.Entry e : ParametricLayers.of(model).entries()) {
+            double a = (double) e.rows() * e.rows();
+            double g = (double) e.cols() * e.cols();
+            factors += ekfac ? 3 * (a + g) + e.size() : a + g;
+        }
+        return 8 * factors + chunkBytes(model, samples);
+    }
+
+    /**
+     * Working memory of one chunk: per sample and output column, the pulled-back columns of every
+     * layer, the per-sample gradients {@code M_{i,c}} and the engine's tangents of every activation,
+     * with a factor 4 for intermediates; at most {@link #MAX_CHUNK} samples.
+     */
+    public static double chunkBytes(Sequential model, long samples) {
+        double perColumn = 0;
+        for (ParametricLayers.Entry e : ParametricLayers.of(model).entries()) {
+            perColumn += (double) e.cols() * e.positions() + e.size() + e.rows() * e.positions();
+        }
+        for (long a : model.activationSizes()) {
+            perColumn += a;
+        }
+        double perSample = 4 * perColumn * Math.max(1, model.outputSize());
+        return 8.0 * perSample * Math.max(1, Math.min(samples, MAX_CHUNK));
+    }
+
     /** KFAC factors (and EKFAC's diagonal when asked) of layers {@code first..} (index 0 of the result is {@code first}). */
     public static KfacFactors compute(Sequential model, Loss loss, Dataset data, INDArray theta, Kfac.Options o, int first,
             ProgressListener progress) {

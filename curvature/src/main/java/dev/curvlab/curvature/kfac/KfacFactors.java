@@ -49,18 +49,7 @@ public record KfacFactors(KfacVariant variant, List<INDArray> a, List<INDArray> 
         if (!transposed(l)) {
             return block;
         }
-        int rows = (int) a.get(l).size(0);
-        int cols = (int) g.get(l).size(0);
-        int[] perm = ParametricLayers.flatToKron(rows, cols, true);
-        double[] k = dev.curvlab.core.kernels.RawAccess.readAll(block.dup('c'));
-        int n = perm.length;
-        double[] out = new double[n * n];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < n; j++) {
-                out[i * n + j] = k[perm[i] * n + perm[j]];
-            }
-        }
-        return Nd4j.create(out, new long[] {n, n}, DataType.DOUBLE);
+        return ParametricLayers.toFlatOrder(block, (int) a.get(l).size(0), (int) g.get(l).size(0));
     }
 
     /** {@code (Q_A kron Q_G) diag(d) (Q_A kron Q_G)^T} for layer l (EKFAC only). */

@@ -94,4 +94,18 @@ public final class ParametricLayers {
         }
         return perm;
     }
+
+    /** A kron-order square block of a conv layer ({@code [rows cols, rows cols]}) with rows and columns permuted into the flat order. */
+    public static org.nd4j.linalg.api.ndarray.INDArray toFlatOrder(org.nd4j.linalg.api.ndarray.INDArray block, int rows, int cols) {
+        int[] perm = flatToKron(rows, cols, true);
+        double[] k = dev.curvlab.core.kernels.RawAccess.readAll(block.dup('c'));
+        int n = perm.length;
+        double[] out = new double[n * n];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                out[i * n + j] = k[perm[i] * n + perm[j]];
+            }
+        }
+        return org.nd4j.linalg.factory.Nd4j.create(out, new long[] {n, n}, org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+    }
 }

@@ -2,7 +2,9 @@ package dev.curvlab.curvature.laplace;
 
 import dev.curvlab.core.kernels.MatMulKernel;
 import dev.curvlab.curvature.kfac.KfacFactors;
+import dev.curvlab.core.kernels.RawAccess;
 import dev.curvlab.curvature.kfac.LayerJacobians;
+import dev.curvlab.curvature.kfac.ParametricLayers;
 import dev.curvlab.curvature.spectrum.SymmetricEigen;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,11 +27,18 @@ final class KronPrecision extends PosteriorPrecision {
     private final List<INDArray> g;
     private final SymmetricEigen.Decomposition[] eigA;
     private final SymmetricEigen.Decomposition[] eigG;
+    private final boolean[] transposed;
 
     KronPrecision(List<INDArray> a, List<INDArray> g) {
+        this(a, g, new boolean[a.size()]);
+    }
+
+    /** @param transposed per layer, true where the flat order transposes the kron order's weight part (conv, {@link ParametricLayers}) */
+    KronPrecision(List<INDArray> a, List<INDArray> g, boolean[] transposed) {
         super(sizes(a, g));
         this.a = a;
         this.g = g;
+        this.transposed = transposed.clone();
         eigA = new SymmetricEigen.Decomposition[a.size()];
         eigG = new SymmetricEigen.Decomposition[a.size()];
         for (int l = 0; l < a.size(); l++) {
@@ -70,25 +79,58 @@ final class KronPrecision extends PosteriorPrecision {
         return sum;
     }
 
+    /**
+     * Per layer: the block {@code V_l [n_l, k]} to the kron order, each column as {@code X [rows, cols]};
+     * {@code Q_A (Q_A^T X Q_G ./ E) Q_G^T} for all k columns at once (four GEMMs), back to the flat order.
+     */
     @Override
     public INDArray solve(INDArray v, double c, double[] delta) {
         INDArray out = Nd4j.create(DataType.DOUBLE, v.shape());
+        long k = v.size(1);
         long off = 0;
         for (int l = 0; l < blocks(); l++) {
-            INDArray e = eigenvalues(l, c, delta[l]);
             INDArray qa = eigA[l].vectors();
             INDArray qg = eigG[l].vectors();
-            long rows = qa.size(0);
-            long cols = qg.size(0);
-            for (long k = 0; k < v.size(1); k++) {
-                INDArray vl = v.get(NDArrayIndex.interval(off, off + blockSizes[l]), NDArrayIndex.point(k)).dup('c').reshape('c', new long[] {rows, cols});
-                INDArray r = qa.transpose().mmul(vl).mmul(qg).divi(e);
-                INDArray back = qa.mmul(r).mmul(qg.transpose());
-                out.get(NDArrayIndex.interval(off, off + blockSizes[l]), NDArrayIndex.point(k)).assign(back.reshape('c', new long[] {blockSizes[l]}));
+            int rows = (int) qa.size(0);
+            int cols = (int) qg.size(0);
+            int[] perm = ParametricLayers.flatToKron(rows, cols, transposed[l]);
+            double[] vl = RawAccess.readAll(v.get(NDArrayIndex.interval(off, off + blockSizes[l]), NDArrayIndex.all()).dup('c'));
+            double[] x = new double[vl.length];                                   // [k, rows, cols]
+            for (int i = 0; i < perm.length; i++) {
+                for (int j = 0; j < k; j++) {
+                    x[(int) (j * perm.length + perm[i])] = vl[(int) (i * k + j)];
+                }
             }
+            INDArray y = rotateRows(Nd4j.create(x, new long[] {k * rows, cols}, DataType.DOUBLE).mmul(qg), qa, true, k, rows, cols);
+            double[] e = RawAccess.readAll(eigenvalues(l, c, delta[l]).dup('c'));
+            double[] yv = RawAccess.readAll(y);                                   // [rows, k, cols]
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < k; j++) {
+                    for (int f = 0; f < cols; f++) {
+                        yv[(int) ((r * k + j) * cols + f)] /= e[r * cols + f];
+                    }
+                }
+            }
+            INDArray z = qa.mmul(Nd4j.create(yv, new long[] {rows, k * cols}, DataType.DOUBLE)).reshape('c', new long[] {rows, k, cols})
+                    .permute(1, 0, 2).dup('c').reshape('c', new long[] {k * rows, cols}).mmul(qg.transpose());
+            double[] zv = RawAccess.readAll(z.dup('c'));                          // [k, rows, cols]
+            double[] back = new double[zv.length];
+            for (int i = 0; i < perm.length; i++) {
+                for (int j = 0; j < k; j++) {
+                    back[(int) (i * k + j)] = zv[(int) (j * perm.length + perm[i])];
+                }
+            }
+            out.get(NDArrayIndex.interval(off, off + blockSizes[l]), NDArrayIndex.all()).assign(Nd4j.create(back, new long[] {blockSizes[l], k},
+                    DataType.DOUBLE));
             off += blockSizes[l];
         }
         return out;
+    }
+
+    /** {@code [k rows, cols]} (C order, as {@code [k, rows, cols]}) to {@code Q_A^T} applied on the rows: {@code [rows, k cols]}. */
+    private static INDArray rotateRows(INDArray y, INDArray qa, boolean transpose, long k, int rows, int cols) {
+        INDArray byRow = y.reshape('c', new long[] {k, rows, cols}).permute(1, 0, 2).dup('c').reshape('c', new long[] {rows, k * cols});
+        return (transpose ? qa.transpose() : qa).mmul(byRow).dup('c');
     }
 
     @Override
@@ -97,6 +139,9 @@ final class KronPrecision extends PosteriorPrecision {
         long off = 0;
         for (int l = 0; l < blocks(); l++) {
             INDArray block = KfacFactors.kron(a.get(l), g.get(l)).muli(c).addi(Nd4j.eye(blockSizes[l]).castTo(DataType.DOUBLE).muli(delta[l]));
+            if (transposed[l]) {
+                block = ParametricLayers.toFlatOrder(block, (int) a.get(l).size(0), (int) g.get(l).size(0));
+            }
             p.get(NDArrayIndex.interval(off, off + blockSizes[l]), NDArrayIndex.interval(off, off + blockSizes[l])).assign(block);
             off += blockSizes[l];
         }
