@@ -83,10 +83,14 @@ public final class DigitsLaplace implements Callable<Integer> {
         Object[][] configs = {{"Laplace kron, all layers", Structure.KRON, Subset.ALL}, {"Laplace kron, last layer", Structure.KRON, Subset.LAST_LAYER},
             {"Laplace full, all layers", Structure.FULL, Subset.ALL}};
         for (Object[] c : configs) {
+            long t0 = System.nanoTime();
             Laplace la = Laplace.fit(model, Losses.CROSS_ENTROPY, train, theta, new Laplace.Options((Structure) c[1], (Subset) c[2], CurvatureType.GGN,
                     new double[] {trainingPrior}, 1.0, MemoryBudget.defaultBudget()), ProgressListener.NONE).optimize(false);
+            long t1 = System.nanoTime();
             INDArray p = GlmPredictive.predict(la, test.x(), 0, 0, ProgressListener.NONE).mean();
             INDArray pf = GlmPredictive.predict(la, far, 0, 0, ProgressListener.NONE).mean();
+            System.out.println(String.format(Locale.ROOT, "%s: fit + evidence optimisation %.2f s, predictive of %d + %d inputs %.2f s", c[0],
+                    (t1 - t0) / 1e9, test.n(), far.size(0), (System.nanoTime() - t1) / 1e9));
             rows.add(row((String) c[0], p, test, pf, la.priorPrecision()[0], la.logMarginalLikelihood()));
             probs.put((String) c[0], p);
         }
