@@ -185,6 +185,29 @@ public final class ConvKfac {
         return new INDArray[] {j, f};
     }
 
+    /**
+     * The Jacobian of the outputs in each covered layer's parameters, per input, in that layer's
+     * Kronecker basis: for layer {@code first + k}, {@code [S, out, rows, cols]} (kron order, row-major)
+     * holding {@code Q_A^T M_{i,o} Q_G} with {@code bases.get(k) = {Q_A, Q_G}}. The outputs {@code [S, out]}
+     * are in {@code outputs[0]}.
+     */
+    public static List<double[]> jacobianInBases(Sequential model, INDArray theta, INDArray x, int first, List<INDArray[]> bases,
+            INDArray[] outputs) {
+        ParametricLayers layers = ParametricLayers.of(model);
+        long out = model.outputSize();
+        ModuleTerms t = ModuleTerms.of(model, layers, theta, x, f -> {
+            INDArray eye = Nd4j.eye(out).castTo(DataType.DOUBLE).reshape(1, out, out);
+            return new ColumnBlock(Nd4j.zeros(DataType.DOUBLE, f.size(0), out, out).addi(eye), null);
+        }, first);
+        List<double[]> result = new ArrayList<>();
+        for (int l = first; l < layers.count(); l++) {
+            result.add(kronGradients(t, l, bases.get(l - first)[0], bases.get(l - first)[1]));
+        }
+        outputs[0] = t.outputs;
+        t.free();
+        return result;
+    }
+
     /** {@code [S, C, Ncov]}: per sample and column, {@code vec(M_{i,c})} of each covered layer in the flat order. */
     private static INDArray gradientRows(ModuleTerms t, ParametricLayers layers, int first) {
         long s = t.samples();

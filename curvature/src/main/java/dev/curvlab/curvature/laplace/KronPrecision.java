@@ -70,6 +70,50 @@ final class KronPrecision extends PosteriorPrecision {
         return e;
     }
 
+    /** Layer l's eigenbases {@code {Q_A, Q_G}}. */
+    INDArray[] bases(int l) {
+        return new INDArray[] {eigA[l].vectors(), eigG[l].vectors()};
+    }
+
+    /** {@code 1 / E_l} in the kron order {@code [rows, cols]}, row-major. */
+    double[] inverseEigenvalues(int l, double c, double delta) {
+        double[] e = RawAccess.readAll(eigenvalues(l, c, delta).dup('c'));
+        for (int k = 0; k < e.length; k++) {
+            e[k] = 1 / e[k];
+        }
+        return e;
+    }
+
+    /**
+     * {@code J P^-1 J^T} per input from the Jacobian in the eigenbases ({@code Jq [S, out, n_l]} per
+     * layer): {@code sum_l sum_k Jq[s, o, k] Jq[s, o', k] / E_l[k]}; no solve, no dense J.
+     */
+    INDArray covarianceInBases(java.util.List<double[]> jq, int s, int out, double c, double[] delta) {
+        double[] cov = new double[s * out * out];
+        for (int l = 0; l < blocks(); l++) {
+            double[] inv = inverseEigenvalues(l, c, delta[l]);
+            double[] j = jq.get(l);
+            int n = inv.length;
+            for (int i = 0; i < s; i++) {
+                for (int o = 0; o < out; o++) {
+                    int jo = (i * out + o) * n;
+                    for (int q = 0; q <= o; q++) {
+                        int jq2 = (i * out + q) * n;
+                        double acc = 0;
+                        for (int k = 0; k < n; k++) {
+                            acc += j[jo + k] * j[jq2 + k] * inv[k];
+                        }
+                        cov[(i * out + o) * out + q] += acc;
+                        if (q != o) {
+                            cov[(i * out + q) * out + o] += acc;
+                        }
+                    }
+                }
+            }
+        }
+        return Nd4j.create(cov, new long[] {s, out, out}, DataType.DOUBLE);
+    }
+
     @Override
     public double logDet(double c, double[] delta) {
         double sum = 0;

@@ -65,8 +65,23 @@ final class ModuleLaplace {
                 o.sigma());
     }
 
-    /** {@code {f(x) [S, out], J P^-1 J^T [S, out, out]}} at inputs x. */
+    /**
+     * {@code {f(x) [S, out], J P^-1 J^T [S, out, out]}} at inputs x. kron: the Jacobian of each layer
+     * directly in its eigenbasis ({@link ConvKfac#jacobianInBases}), divided by the eigenvalues; other
+     * structures: the dense Jacobian and one solve.
+     */
     static INDArray[] predictive(Laplace laplace, INDArray x) {
+        if (laplace.precision() instanceof KronPrecision kron) {
+            java.util.List<INDArray[]> bases = new java.util.ArrayList<>();
+            for (int l = 0; l < kron.blocks(); l++) {
+                bases.add(kron.bases(l));
+            }
+            INDArray[] f = new INDArray[1];
+            java.util.List<double[]> jq = ConvKfac.jacobianInBases(laplace.model(), laplace.parameters(), x, laplace.firstLayer(), bases, f);
+            INDArray cov = kron.covarianceInBases(jq, (int) x.size(0), laplace.model().outputSize(), laplace.curvatureScale(),
+                    laplace.priorPrecision());
+            return new INDArray[] {f[0], cov};
+        }
         INDArray[] jf = ConvKfac.jacobian(laplace.model(), laplace.parameters(), x, laplace.firstLayer());
         INDArray cov = laplace.precision().functionalCovariance(jf[0], laplace.curvatureScale(), laplace.priorPrecision());
         jf[0].close();
