@@ -130,51 +130,65 @@ final class KronPrecision extends PosteriorPrecision {
     @Override
     public INDArray solve(INDArray v, double c, double[] delta) {
         INDArray out = Nd4j.create(DataType.DOUBLE, v.shape());
-        long k = v.size(1);
         long off = 0;
         for (int l = 0; l < blocks(); l++) {
-            INDArray qa = eigA[l].vectors();
-            INDArray qg = eigG[l].vectors();
-            int rows = (int) qa.size(0);
-            int cols = (int) qg.size(0);
-            int[] perm = ParametricLayers.flatToKron(rows, cols, transposed[l]);
-            double[] vl = RawAccess.readAll(v.get(NDArrayIndex.interval(off, off + blockSizes[l]), NDArrayIndex.all()).dup('c'));
-            double[] x = new double[vl.length];                                   // [k, rows, cols]
-            for (int i = 0; i < perm.length; i++) {
-                for (int j = 0; j < k; j++) {
-                    x[(int) (j * perm.length + perm[i])] = vl[(int) (i * k + j)];
-                }
-            }
-            INDArray y = rotateRows(Nd4j.create(x, new long[] {k * rows, cols}, DataType.DOUBLE).mmul(qg), qa, true, k, rows, cols);
-            double[] e = RawAccess.readAll(eigenvalues(l, c, delta[l]).dup('c'));
-            double[] yv = RawAccess.readAll(y);                                   // [rows, k, cols]
-            for (int r = 0; r < rows; r++) {
-                for (int j = 0; j < k; j++) {
-                    for (int f = 0; f < cols; f++) {
-                        yv[(int) ((r * k + j) * cols + f)] /= e[r * cols + f];
-                    }
-                }
-            }
-            INDArray z = qa.mmul(Nd4j.create(yv, new long[] {rows, k * cols}, DataType.DOUBLE)).reshape('c', new long[] {rows, k, cols})
-                    .permute(1, 0, 2).dup('c').reshape('c', new long[] {k * rows, cols}).mmul(qg.transpose());
-            double[] zv = RawAccess.readAll(z.dup('c'));                          // [k, rows, cols]
-            double[] back = new double[zv.length];
-            for (int i = 0; i < perm.length; i++) {
-                for (int j = 0; j < k; j++) {
-                    back[(int) (i * k + j)] = zv[(int) (j * perm.length + perm[i])];
-                }
-            }
-            out.get(NDArrayIndex.interval(off, off + blockSizes[l]), NDArrayIndex.all()).assign(Nd4j.create(back, new long[] {blockSizes[l], k},
-                    DataType.DOUBLE));
+            INDArray vl = v.get(NDArrayIndex.interval(off, off + blockSizes[l]), NDArrayIndex.all());
+            out.get(NDArrayIndex.interval(off, off + blockSizes[l]), NDArrayIndex.all()).assign(solveBlock(l, vl, c, delta[l]));
             off += blockSizes[l];
         }
         return out;
     }
 
+    /** Layer l's block of {@code P^-1 V}, {@code V_l [n_l, k]} in the flat order. */
+    private INDArray solveBlock(int l, INDArray vl, double c, double delta) {
+        INDArray qa = eigA[l].vectors();
+        INDArray qg = eigG[l].vectors();
+        int rows = (int) qa.size(0);
+        int cols = (int) qg.size(0);
+        long k = vl.size(1);
+        int[] perm = ParametricLayers.flatToKron(rows, cols, transposed[l]);
+        double[] x = toKronColumns(RawAccess.readAll(vl.dup('c')), perm, k);
+        INDArray y = rotateRows(Nd4j.create(x, new long[] {k * rows, cols}, DataType.DOUBLE).mmul(qg), qa, k, rows, cols);
+        double[] e = RawAccess.readAll(eigenvalues(l, c, delta).dup('c'));
+        double[] yv = RawAccess.readAll(y);                                       // [rows, k, cols]
+        for (int r = 0; r < rows; r++) {
+            for (long j = 0; j < k; j++) {
+                for (int f = 0; f < cols; f++) {
+                    yv[(int) ((r * k + j) * cols + f)] /= e[r * cols + f];
+                }
+            }
+        }
+        INDArray z = qa.mmul(Nd4j.create(yv, new long[] {rows, k * cols}, DataType.DOUBLE)).reshape('c', new long[] {rows, k, cols})
+                .permute(1, 0, 2).dup('c').reshape('c', new long[] {k * rows, cols}).mmul(qg.transpose());
+        return Nd4j.create(fromKronColumns(RawAccess.readAll(z.dup('c')), perm, k), new long[] {perm.length, k}, DataType.DOUBLE);
+    }
+
+    /** {@code [n, k]} (flat order, row-major) to {@code [k, n]} in the kron order. */
+    private static double[] toKronColumns(double[] v, int[] perm, long k) {
+        double[] x = new double[v.length];
+        for (int i = 0; i < perm.length; i++) {
+            for (int j = 0; j < k; j++) {
+                x[(int) (j * perm.length + perm[i])] = v[(int) (i * k + j)];
+            }
+        }
+        return x;
+    }
+
+    /** The inverse of {@link #toKronColumns}. */
+    private static double[] fromKronColumns(double[] z, int[] perm, long k) {
+        double[] back = new double[z.length];
+        for (int i = 0; i < perm.length; i++) {
+            for (int j = 0; j < k; j++) {
+                back[(int) (i * k + j)] = z[(int) (j * perm.length + perm[i])];
+            }
+        }
+        return back;
+    }
+
     /** {@code [k rows, cols]} (C order, as {@code [k, rows, cols]}) to {@code Q_A^T} applied on the rows: {@code [rows, k cols]}. */
-    private static INDArray rotateRows(INDArray y, INDArray qa, boolean transpose, long k, int rows, int cols) {
+    private static INDArray rotateRows(INDArray y, INDArray qa, long k, int rows, int cols) {
         INDArray byRow = y.reshape('c', new long[] {k, rows, cols}).permute(1, 0, 2).dup('c').reshape('c', new long[] {rows, k * cols});
-        return (transpose ? qa.transpose() : qa).mmul(byRow).dup('c');
+        return qa.transpose().mmul(byRow).dup('c');
     }
 
     @Override
