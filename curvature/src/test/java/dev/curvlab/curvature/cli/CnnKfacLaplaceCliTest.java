@@ -29,7 +29,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code kfac}, {@code diag}, {@code laplace} and {@code predict} on a CNN model file (conv, avg and
  * max pooling, flatten, dense): diag --of ggn against the diagonal of {@code curvlab ggn} (the
  * engine's dense GGN, an independent path), the kron posterior and predictive against the library
- * calls, and one clear line for the exact Hessian diagonal, which needs a dense chain.
+ * calls, and one clear line for the exact Hessian diagonal (which needs a dense chain) and for images of the wrong shape.
  */
 class CnnKfacLaplaceCliTest {
     static final double TOL = Tolerances.CLOSED_FORM;
@@ -80,6 +80,17 @@ class CnnKfacLaplaceCliTest {
         GlmPredictive.Prediction pr = GlmPredictive.predict(want, f.data().x(), 0, 0, ProgressListener.NONE);
         CurvlabCliTest.assertClose("probabilities", NpyFile.read(f.file("p.npy")), pr.mean(), TOL);
         CurvlabCliTest.assertClose("variance of f*", NpyFile.read(f.file("v.npy")), pr.variance(), TOL);
+        NpyFile.write(f.file("bad.npy"), Nd4j.zeros(DataType.DOUBLE, 2, 1, 4, 4));
+        CliFixture.Run badX = CliFixture.run("predict", "--posterior", post.toString(), "--x", f.file("bad.npy").toString(), "--out",
+                f.file("pb.npy").toString());
+        assertEquals(1, badX.code(), badX::toString);
+        assertEquals(1, badX.errLines().size(), badX::toString);
+        assertTrue(badX.err().contains("[n, 1, 5, 5]"), badX::toString);
+        assertFalse(Files.exists(f.file("pb.npy")));
+        CliFixture.Run hessianDiag = CliFixture.run(f.args("laplace", "--structure", "diag", "--curvature", "hessian", "--report", f.file("h.json")));
+        assertEquals(1, hessianDiag.code(), hessianDiag::toString);
+        assertEquals(1, hessianDiag.errLines().size(), hessianDiag::toString);
+        assertFalse(Files.exists(f.file("h.json")));
         CurvlabCliTest.ok(f.args("laplace", "--structure", "full", "--subset", "last-layer", "--optimize", "--report", f.file("ll.json"), "--quiet"));
         JsonNode ll = new ObjectMapper().readTree(f.file("ll.json").toFile());
         assertEquals(f.model().modules().get(4).parameterCount(), ll.get("n_params").asLong());
