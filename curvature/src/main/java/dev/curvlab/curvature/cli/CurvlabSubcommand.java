@@ -173,11 +173,19 @@ abstract class CurvlabSubcommand implements Callable<Integer> {
         return outputs.stageDirectory(dir);
     }
 
-    /** Refuses (one line) a model that is not a chain of dense layers, which the KFAC-based commands need. */
-    protected void requireDenseChain(dev.curvlab.nn.model.Sequential model, String where) {
+    /** Refuses (one line) a model that is not a chain of dense layers, for what needs one (the exact Hessian diagonal). */
+    protected void requireDenseChain(dev.curvlab.nn.model.Sequential model, String where, String what) {
         if (!dev.curvlab.curvature.kfac.Kfac.isDenseChain(model)) {
-            throw new BadInputException(where + ": curvlab " + spec.name() + " supports chains of dense layers only; model "
-                    + model.describe() + " has other layers");
+            throw new BadInputException(where + ": " + what + " supports chains of dense layers only; model " + model.describe()
+                    + " has conv or pooling layers");
+        }
+    }
+
+    /** Refuses (one line) a model that KFAC, the diagonals and Laplace do not handle (one without dense or conv layers). */
+    protected void requireKfacModel(dev.curvlab.nn.model.Sequential model, String where) {
+        if (!dev.curvlab.curvature.kfac.Kfac.isSupported(model)) {
+            throw new BadInputException(where + ": curvlab " + spec.name() + " needs a model with dense or conv2d layers; model "
+                    + model.describe() + " has none");
         }
     }
 

@@ -53,7 +53,10 @@ final class DiagCommand extends CurvlabSubcommand {
     @Override
     protected void run() throws Exception {
         Problem p = Problem.load(model, targets);
-        requireDenseChain(p.model(), model.model.toString());
+        requireKfacModel(p.model(), model.model.toString());
+        if (kind == DiagonalKind.HESSIAN) {
+            requireDenseChain(p.model(), model.model.toString(), "diag --of hessian (use --of ggn or mc-fisher)");
+        }
         long n = p.parameterCount();
         ResourcePreflight.require(String.format(Locale.ROOT, "diag --of %s of N = %d parameters (the diagonal, its per-layer buffers and a chunk's"
                 + " working memory)", kind.id(), n), 8.0 * 4 * n + Kfac.chunkBytes(p.model(), p.data().n()), memory.budget(),

@@ -7,6 +7,7 @@ import dev.curvlab.curvature.hessian.MemoryBudget;
 import dev.curvlab.curvature.kfac.Kfac;
 import dev.curvlab.curvature.kfac.KfacFactors;
 import dev.curvlab.curvature.kfac.KfacVariant;
+import dev.curvlab.curvature.kfac.ParametricLayers;
 import dev.curvlab.nn.io.AtomicFiles;
 import dev.curvlab.nn.io.NpyFile;
 import java.nio.charset.StandardCharsets;
@@ -72,7 +73,7 @@ final class KfacCommand extends CurvlabSubcommand {
     @Override
     protected void run() throws Exception {
         Problem p = Problem.load(model, targets);
-        requireDenseChain(p.model(), model.model.toString());
+        requireKfacModel(p.model(), model.model.toString());
         long n = p.parameterCount();
         preflight(p);
         Path dir = stageDirectory(factors);   // a hidden temporary directory during the work; removed on failure or SIGINT/SIGTERM
@@ -104,12 +105,12 @@ final class KfacCommand extends CurvlabSubcommand {
         MemoryBudget budget = memory.budget();
         double factorBytes = Kfac.memoryBytes(p.model(), p.data().n(), ekfac);
         ResourcePreflight.require(String.format(Locale.ROOT, "kfac factors of %d layers (--factors%s, with a chunk's working memory)",
-                p.model().layers().size(), ekfac ? ", --ekfac" : ""), factorBytes, budget, "the factors are the compact form; nothing smaller exists");
+                ParametricLayers.of(p.model()).count(), ekfac ? ", --ekfac" : ""), factorBytes, budget, "the factors are the compact form; nothing smaller exists");
         if (out != null) {
             ResourcePreflight.require(String.format(Locale.ROOT, "--out (the dense [N, N] matrix of N = %d parameters, built and copied)", n),
                     factorBytes + 2.0 * 8 * n * n, budget, "leave out --out: the factors in --factors are the compact form");
         }
-        requireSpace(factors, factorBytes - Kfac.chunkBytes(p.model(), p.data().n()) + 4096.0 * 5 * p.model().layers().size());
+        requireSpace(factors, factorBytes - Kfac.chunkBytes(p.model(), p.data().n()) + 4096.0 * 5 * ParametricLayers.of(p.model()).count());
         requireSpace(out, 8.0 * n * n + 128);
     }
 
@@ -130,6 +131,12 @@ final class KfacCommand extends CurvlabSubcommand {
         o.put("seed", seed);
         o.put("ekfac", ekfac);
         o.put("layers", f.layers());
+        if (f.transposedWeights() != null) {    // conv layers: W~ = [W^T; b^T], the flat order transposes W (README, KFAC for CNNs)
+            com.fasterxml.jackson.databind.node.ArrayNode t = o.putArray("transposed_weights");
+            for (int l = 0; l < f.layers(); l++) {
+                t.add(f.transposed(l));
+            }
+        }
         o.put("loss", p.loss().name());
         o.put("n_data", p.data().n());
         o.put("n_params", p.parameterCount());

@@ -11,6 +11,7 @@ import dev.curvlab.curvature.laplace.LaplaceFiles;
 import dev.curvlab.curvature.laplace.Structure;
 import dev.curvlab.curvature.laplace.Subset;
 import dev.curvlab.curvature.kfac.Kfac;
+import dev.curvlab.curvature.kfac.ParametricLayers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -96,13 +97,16 @@ final class LaplaceCommand extends CurvlabSubcommand {
         if (sigma != null && !p.loss().name().equals("mse")) {
             throw new BadInputException("--sigma applies to the mse (Gaussian) likelihood only; the loss is " + p.loss().name());
         }
-        int layers = p.model().layers().size();
+        int layers = ParametricLayers.of(p.model()).count();
         int covered = layers - subset.firstLayer(layers);
         double[] delta = priorPrecision != null ? priorPrecision : new double[] {1.0};
         if (delta.length != 1 && delta.length != covered) {
             throw new BadInputException("--prior-precision: " + delta.length + " values for " + covered + " covered layer(s); give one, or one per layer");
         }
-        requireDenseChain(p.model(), model.model.toString());
+        requireKfacModel(p.model(), model.model.toString());
+        if (structure == Structure.DIAG && curvature == CurvatureType.HESSIAN) {
+            requireDenseChain(p.model(), model.model.toString(), "laplace --structure diag --curvature hessian (use --curvature ggn)");
+        }
         MemoryBudget budget = memory.budget();
         preflight(p, subset.firstLayer(layers), budget);
         Path staged = posterior != null ? stageDirectory(posterior) : null;   // hidden until the command succeeds
@@ -173,10 +177,7 @@ final class LaplaceCommand extends CurvlabSubcommand {
      * KFAC factors with their eigenbases; diag, a few N-vectors; each plus a chunk's working memory.
      */
     private void preflight(Problem p, int first, MemoryBudget budget) {
-        long covered = 0;
-        for (int l = first; l < p.model().layers().size(); l++) {
-            covered += p.model().layers().get(l).parameterCount();
-        }
+        long covered = ParametricLayers.of(p.model()).sizeFrom(first);
         double chunk = Kfac.chunkBytes(p.model(), p.data().n());
         double posteriorBytes = switch (structure) {
             case FULL -> 8.0 * covered * covered;

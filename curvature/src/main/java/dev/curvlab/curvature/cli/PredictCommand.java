@@ -87,11 +87,16 @@ final class PredictCommand extends CurvlabSubcommand {
             String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             throw new BadInputException(posterior + ": --posterior is not a readable posterior: " + m, e);
         }
-        requireDenseChain(la.model(), posterior.toString());
+        requireKfacModel(la.model(), posterior.toString());
         INDArray inputs = Problem.readArray(x, "--x");
         long in = la.model().inputSize();
+        if (la.model().hasImageInput() && inputs.rank() == 4 && inputs.size(0) >= 1
+                && Arrays.equals(Arrays.copyOfRange(inputs.shape(), 1, 4), la.model().inputShape())) {
+            inputs = inputs.dup('c').reshape('c', new long[] {inputs.size(0), in});     // images [n, C, H, W] as rows [n, C H W]
+        }
         if (inputs.rank() != 2 || inputs.size(1) != in || inputs.size(0) < 1) {
-            throw new BadInputException(x + ": inputs must be [n, " + in + "] for model " + la.model().describe() + ", got shape "
+            throw new BadInputException(x + ": inputs must be [n, " + in + "]" + (la.model().hasImageInput() ? " or " + la.model().expectedInput() : "")
+                    + " for model " + la.model().describe() + ", got shape "
                     + Arrays.toString(inputs.shape()));
         }
         long bad = BooleanIndexing.firstIndex(inputs.reshape(inputs.length()), Conditions.notFinite()).getLong(0);

@@ -33,6 +33,9 @@ public final class CurvatureDiagonal {
 
     public static INDArray compute(DiagonalKind kind, Sequential model, Loss loss, Dataset data, INDArray theta, int samples, long seed,
             ProgressListener progress) {
+        if (!model.isDenseChain()) {
+            return ConvKfac.diagonal(kind, model, loss, data, theta, samples, seed, progress);
+        }
         List<Dense> ls = model.layers();
         int layers = ls.size();
         SampleChunks chunks = new SampleChunks(model, loss, data, theta);

@@ -60,11 +60,23 @@ public final class Kfac {
     }
 
     /**
+     * Whether KFAC, the GGN / MC-Fisher diagonals and the Laplace posteriors apply to {@code model}:
+     * every Sequential does (dense chains by the fast path, conv nets by {@link ConvKfac}).
+     * The exact Hessian diagonal needs {@link #isDenseChain}.
+     */
+    public static boolean isSupported(Sequential model) {
+        return model.isDenseChain() || !ParametricLayers.of(model).entries().isEmpty();
+    }
+
+    /**
      * Upper bound of the native memory of {@link #compute}: the factors {@code A_l [in+1, in+1]},
      * {@code G_l [out, out]} of every layer (with EKFAC also their eigenbases, the re-fitted
      * diagonal and an eigen work copy), plus one chunk's working memory ({@link #chunkBytes}).
      */
     public static double memoryBytes(Sequential model, long samples, boolean ekfac) {
+        if (!model.isDenseChain()) {
+            return ConvKfac.memoryBytes(model, samples, ekfac);
+        }
         double factors = 0;
         for (Dense d : model.layers()) {
             double a = (double) (d.in() + 1) * (d.in() + 1);
@@ -80,6 +92,9 @@ public final class Kfac {
      * at most 8 such blocks; less when the whole data set is smaller than a chunk.
      */
     public static double chunkBytes(Sequential model, long samples) {
+        if (!model.isDenseChain()) {
+            return ConvKfac.chunkBytes(model, samples);
+        }
         double widths = model.inputSize() + 1;
         for (Dense d : model.layers()) {
             widths += d.out() + 1;
@@ -101,6 +116,9 @@ public final class Kfac {
      * the pullback stops there, so the last layer alone costs one forward pass and its grams.
      */
     public static KfacFactors compute(Sequential model, Loss loss, Dataset data, INDArray theta, Options o, int first, ProgressListener progress) {
+        if (!model.isDenseChain()) {
+            return ConvKfac.compute(model, loss, data, theta, o, first, progress);
+        }
         List<Dense> ls = model.layers();
         int layers = ls.size();
         SampleChunks chunks = new SampleChunks(model, loss, data, theta);

@@ -13,17 +13,43 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * order: W~ = [W; b] row-major). With EKFAC, {@code ekfac.get(l)} is the re-fitted diagonal
  * {@code [in+1, out]} in the eigenbasis {@code Q_A kron Q_G} of the factors.
  *
+ * <p>Conv layers (KFC, "expand": {@link ConvKfac}) have {@code A_l [C kh kw + 1, C kh kw + 1]} and
+ * {@code G_l [F, F]} in the same roles, over {@code W~ = [W^T; b^T] [C kh kw + 1, F]}; their flat
+ * parameter order transposes W~'s weight part ({@link ParametricLayers#flatToKron}), so the blocks
+ * below are permuted into the flat order where {@code transposedWeights} says so.
+ *
  * @param ekfac null unless EKFAC was asked for
  * @param ekfacBases per layer {@code {Q_A, Q_G}} (null unless EKFAC)
+ * @param transposedWeights per layer, true where the flat order is the kron order with the weight part
+ *     transposed (conv); null when none is (dense chains)
  */
-public record KfacFactors(KfacVariant variant, List<INDArray> a, List<INDArray> g, List<INDArray> ekfac, List<INDArray[]> ekfacBases) {
+public record KfacFactors(KfacVariant variant, List<INDArray> a, List<INDArray> g, List<INDArray> ekfac, List<INDArray[]> ekfacBases,
+        boolean[] transposedWeights) {
+    /** Factors of layers whose flat order is the kron order (dense chains). */
+    public KfacFactors(KfacVariant variant, List<INDArray> a, List<INDArray> g, List<INDArray> ekfac, List<INDArray[]> ekfacBases) {
+        this(variant, a, g, ekfac, ekfacBases, null);
+    }
+
     public int layers() {
         return a.size();
     }
 
-    /** {@code A_l kron G_l}, {@code [(in+1) out, (in+1) out]}. */
+    /** Whether layer l's flat order transposes the kron order's weight part (conv). */
+    public boolean transposed(int l) {
+        return transposedWeights != null && transposedWeights[l];
+    }
+
+    /** {@code A_l kron G_l}, {@code [(in+1) out, (in+1) out]}, rows and columns in the flat parameter order. */
     public INDArray kfacBlock(int l) {
-        return kron(a.get(l), g.get(l));
+        return toFlatOrder(kron(a.get(l), g.get(l)), l);
+    }
+
+    /** A kron-order block of layer l with rows and columns permuted into the flat parameter order. */
+    private INDArray toFlatOrder(INDArray block, int l) {
+        if (!transposed(l)) {
+            return block;
+        }
+        return ParametricLayers.toFlatOrder(block, (int) a.get(l).size(0), (int) g.get(l).size(0));
     }
 
     /** {@code (Q_A kron Q_G) diag(d) (Q_A kron Q_G)^T} for layer l (EKFAC only). */
@@ -33,7 +59,7 @@ public record KfacFactors(KfacVariant variant, List<INDArray> a, List<INDArray> 
         }
         INDArray q = kron(ekfacBases.get(l)[0], ekfacBases.get(l)[1]);
         INDArray d = ekfac.get(l).reshape('c', new long[] {q.size(0)});
-        return q.mulRowVector(d).mmul(q.transpose());
+        return toFlatOrder(q.mulRowVector(d).mmul(q.transpose()), l);
     }
 
     /** The block-diagonal matrix {@code [N, N]} (KFAC blocks, or EKFAC's when computed). */

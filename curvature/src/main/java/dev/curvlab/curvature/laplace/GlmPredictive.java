@@ -44,10 +44,19 @@ public final class GlmPredictive {
         SplittableRandom rng = new SplittableRandom(seed);
         for (long start = 0; start < n; start += CHUNK) {
             long end = Math.min(n, start + CHUNK);
-            INDArray xc = x.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).dup('c');
-            LayerJacobians jac = LayerJacobians.of(laplace.model(), laplace.parameters(), xc, laplace.firstLayer());
-            INDArray f = jac.outputs();
-            INDArray sigmaF = laplace.precision().functionalCovariance(jac, laplace.firstLayer(), c, delta);
+            INDArray xc = Laplace.rows(x, start, end);
+            LayerJacobians jac = null;
+            INDArray f;
+            INDArray sigmaF;
+            if (laplace.model().isDenseChain()) {
+                jac = LayerJacobians.of(laplace.model(), laplace.parameters(), xc, laplace.firstLayer());
+                f = jac.outputs();
+                sigmaF = laplace.precision().functionalCovariance(jac, laplace.firstLayer(), c, delta);
+            } else {
+                INDArray[] fc = ModuleLaplace.predictive(laplace, xc);
+                f = fc[0];
+                sigmaF = fc[1];
+            }
             INDArray diag = diagonals(sigmaF);
             INDArray m;
             INDArray v = diag;
@@ -64,7 +73,9 @@ public final class GlmPredictive {
             mean.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(m);
             var.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(v);
             cov.get(NDArrayIndex.interval(start, end), NDArrayIndex.all(), NDArrayIndex.all()).assign(sigmaF);
-            jac.free();
+            if (jac != null) {
+                jac.free();
+            }
             progress.progress("predictive", end, n);
         }
         return new Prediction(mean, var, cov);

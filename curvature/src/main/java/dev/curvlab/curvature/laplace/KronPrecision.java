@@ -2,7 +2,9 @@ package dev.curvlab.curvature.laplace;
 
 import dev.curvlab.core.kernels.MatMulKernel;
 import dev.curvlab.curvature.kfac.KfacFactors;
+import dev.curvlab.core.kernels.RawAccess;
 import dev.curvlab.curvature.kfac.LayerJacobians;
+import dev.curvlab.curvature.kfac.ParametricLayers;
 import dev.curvlab.curvature.spectrum.SymmetricEigen;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,11 +27,18 @@ final class KronPrecision extends PosteriorPrecision {
     private final List<INDArray> g;
     private final SymmetricEigen.Decomposition[] eigA;
     private final SymmetricEigen.Decomposition[] eigG;
+    private final boolean[] transposed;
 
     KronPrecision(List<INDArray> a, List<INDArray> g) {
+        this(a, g, new boolean[a.size()]);
+    }
+
+    /** @param transposed per layer, true where the flat order transposes the kron order's weight part (conv, {@link ParametricLayers}) */
+    KronPrecision(List<INDArray> a, List<INDArray> g, boolean[] transposed) {
         super(sizes(a, g));
         this.a = a;
         this.g = g;
+        this.transposed = transposed.clone();
         eigA = new SymmetricEigen.Decomposition[a.size()];
         eigG = new SymmetricEigen.Decomposition[a.size()];
         for (int l = 0; l < a.size(); l++) {
@@ -61,6 +70,50 @@ final class KronPrecision extends PosteriorPrecision {
         return e;
     }
 
+    /** Layer l's eigenbases {@code {Q_A, Q_G}}. */
+    INDArray[] bases(int l) {
+        return new INDArray[] {eigA[l].vectors(), eigG[l].vectors()};
+    }
+
+    /** {@code 1 / E_l} in the kron order {@code [rows, cols]}, row-major. */
+    double[] inverseEigenvalues(int l, double c, double delta) {
+        double[] e = RawAccess.readAll(eigenvalues(l, c, delta).dup('c'));
+        for (int k = 0; k < e.length; k++) {
+            e[k] = 1 / e[k];
+        }
+        return e;
+    }
+
+    /**
+     * {@code J P^-1 J^T} per input from the Jacobian in the eigenbases ({@code Jq [S, out, n_l]} per
+     * layer): {@code sum_l sum_k Jq[s, o, k] Jq[s, o', k] / E_l[k]}; no solve, no dense J.
+     */
+    INDArray covarianceInBases(java.util.List<double[]> jq, int s, int out, double c, double[] delta) {
+        double[] cov = new double[s * out * out];
+        for (int l = 0; l < blocks(); l++) {
+            double[] inv = inverseEigenvalues(l, c, delta[l]);
+            double[] j = jq.get(l);
+            int n = inv.length;
+            for (int i = 0; i < s; i++) {
+                for (int o = 0; o < out; o++) {
+                    int jo = (i * out + o) * n;
+                    for (int q = 0; q <= o; q++) {
+                        int jq2 = (i * out + q) * n;
+                        double acc = 0;
+                        for (int k = 0; k < n; k++) {
+                            acc += j[jo + k] * j[jq2 + k] * inv[k];
+                        }
+                        cov[(i * out + o) * out + q] += acc;
+                        if (q != o) {
+                            cov[(i * out + q) * out + o] += acc;
+                        }
+                    }
+                }
+            }
+        }
+        return Nd4j.create(cov, new long[] {s, out, out}, DataType.DOUBLE);
+    }
+
     @Override
     public double logDet(double c, double[] delta) {
         double sum = 0;
@@ -70,25 +123,72 @@ final class KronPrecision extends PosteriorPrecision {
         return sum;
     }
 
+    /**
+     * Per layer: the block {@code V_l [n_l, k]} to the kron order, each column as {@code X [rows, cols]};
+     * {@code Q_A (Q_A^T X Q_G ./ E) Q_G^T} for all k columns at once (four GEMMs), back to the flat order.
+     */
     @Override
     public INDArray solve(INDArray v, double c, double[] delta) {
         INDArray out = Nd4j.create(DataType.DOUBLE, v.shape());
         long off = 0;
         for (int l = 0; l < blocks(); l++) {
-            INDArray e = eigenvalues(l, c, delta[l]);
-            INDArray qa = eigA[l].vectors();
-            INDArray qg = eigG[l].vectors();
-            long rows = qa.size(0);
-            long cols = qg.size(0);
-            for (long k = 0; k < v.size(1); k++) {
-                INDArray vl = v.get(NDArrayIndex.interval(off, off + blockSizes[l]), NDArrayIndex.point(k)).dup('c').reshape('c', new long[] {rows, cols});
-                INDArray r = qa.transpose().mmul(vl).mmul(qg).divi(e);
-                INDArray back = qa.mmul(r).mmul(qg.transpose());
-                out.get(NDArrayIndex.interval(off, off + blockSizes[l]), NDArrayIndex.point(k)).assign(back.reshape('c', new long[] {blockSizes[l]}));
-            }
+            INDArray vl = v.get(NDArrayIndex.interval(off, off + blockSizes[l]), NDArrayIndex.all());
+            out.get(NDArrayIndex.interval(off, off + blockSizes[l]), NDArrayIndex.all()).assign(solveBlock(l, vl, c, delta[l]));
             off += blockSizes[l];
         }
         return out;
+    }
+
+    /** Layer l's block of {@code P^-1 V}, {@code V_l [n_l, k]} in the flat order. */
+    private INDArray solveBlock(int l, INDArray vl, double c, double delta) {
+        INDArray qa = eigA[l].vectors();
+        INDArray qg = eigG[l].vectors();
+        int rows = (int) qa.size(0);
+        int cols = (int) qg.size(0);
+        long k = vl.size(1);
+        int[] perm = ParametricLayers.flatToKron(rows, cols, transposed[l]);
+        double[] x = toKronColumns(RawAccess.readAll(vl.dup('c')), perm, k);
+        INDArray y = rotateRows(Nd4j.create(x, new long[] {k * rows, cols}, DataType.DOUBLE).mmul(qg), qa, k, rows, cols);
+        double[] e = RawAccess.readAll(eigenvalues(l, c, delta).dup('c'));
+        double[] yv = RawAccess.readAll(y);                                       // [rows, k, cols]
+        for (int r = 0; r < rows; r++) {
+            for (long j = 0; j < k; j++) {
+                for (int f = 0; f < cols; f++) {
+                    yv[(int) ((r * k + j) * cols + f)] /= e[r * cols + f];
+                }
+            }
+        }
+        INDArray z = qa.mmul(Nd4j.create(yv, new long[] {rows, k * cols}, DataType.DOUBLE)).reshape('c', new long[] {rows, k, cols})
+                .permute(1, 0, 2).dup('c').reshape('c', new long[] {k * rows, cols}).mmul(qg.transpose());
+        return Nd4j.create(fromKronColumns(RawAccess.readAll(z.dup('c')), perm, k), new long[] {perm.length, k}, DataType.DOUBLE);
+    }
+
+    /** {@code [n, k]} (flat order, row-major) to {@code [k, n]} in the kron order. */
+    private static double[] toKronColumns(double[] v, int[] perm, long k) {
+        double[] x = new double[v.length];
+        for (int i = 0; i < perm.length; i++) {
+            for (int j = 0; j < k; j++) {
+                x[(int) (j * perm.length + perm[i])] = v[(int) (i * k + j)];
+            }
+        }
+        return x;
+    }
+
+    /** The inverse of {@link #toKronColumns}. */
+    private static double[] fromKronColumns(double[] z, int[] perm, long k) {
+        double[] back = new double[z.length];
+        for (int i = 0; i < perm.length; i++) {
+            for (int j = 0; j < k; j++) {
+                back[(int) (i * k + j)] = z[(int) (j * perm.length + perm[i])];
+            }
+        }
+        return back;
+    }
+
+    /** {@code [k rows, cols]} (C order, as {@code [k, rows, cols]}) to {@code Q_A^T} applied on the rows: {@code [rows, k cols]}. */
+    private static INDArray rotateRows(INDArray y, INDArray qa, long k, int rows, int cols) {
+        INDArray byRow = y.reshape('c', new long[] {k, rows, cols}).permute(1, 0, 2).dup('c').reshape('c', new long[] {rows, k * cols});
+        return qa.transpose().mmul(byRow).dup('c');
     }
 
     @Override
@@ -97,6 +197,9 @@ final class KronPrecision extends PosteriorPrecision {
         long off = 0;
         for (int l = 0; l < blocks(); l++) {
             INDArray block = KfacFactors.kron(a.get(l), g.get(l)).muli(c).addi(Nd4j.eye(blockSizes[l]).castTo(DataType.DOUBLE).muli(delta[l]));
+            if (transposed[l]) {
+                block = ParametricLayers.toFlatOrder(block, (int) a.get(l).size(0), (int) g.get(l).size(0));
+            }
             p.get(NDArrayIndex.interval(off, off + blockSizes[l]), NDArrayIndex.interval(off, off + blockSizes[l])).assign(block);
             off += blockSizes[l];
         }

@@ -9,6 +9,7 @@ import dev.curvlab.curvature.kfac.CurvatureDiagonal;
 import dev.curvlab.curvature.kfac.DiagonalKind;
 import dev.curvlab.curvature.kfac.Kfac;
 import dev.curvlab.curvature.kfac.KfacFactors;
+import dev.curvlab.curvature.kfac.ParametricLayers;
 import dev.curvlab.curvature.operator.CurvatureOperator;
 import dev.curvlab.curvature.operator.GgnOperator;
 import dev.curvlab.curvature.operator.HessianOperator;
@@ -94,7 +95,7 @@ public final class Laplace {
         this.priorPrecision = expand(priorPrecision, precision.blocks());
         this.sigma = likelihood.hasSigma() ? sigma : 1.0;
         this.normsSquared = new double[precision.blocks()];
-        long off = offset(model, subset.firstLayer(model.layers().size()));
+        long off = offset(model, subset.firstLayer(layerCount(model)));
         for (int b = 0; b < normsSquared.length; b++) {
             INDArray t = theta.get(NDArrayIndex.interval(off, off + precision.blockSize(b)));
             normsSquared[b] = t.mul(t).sumNumber().doubleValue();
@@ -105,6 +106,9 @@ public final class Laplace {
     /** Fits the approximation: the curvature in the chosen structure, the likelihood at theta. */
     public static Laplace fit(Sequential model, Loss loss, Dataset data, INDArray theta, Options o, ProgressListener progress)
             throws IOException {
+        if (!model.isDenseChain()) {
+            return ModuleLaplace.fit(model, loss, data, theta, o, progress);
+        }
         List<Dense> ls = model.layers();
         int first = o.subset().firstLayer(ls.size());
         int covered = ls.size() - first;
@@ -173,9 +177,8 @@ public final class Laplace {
         int chunk = 4096;     // rows per forward pass: its intermediates stay small enough to be reused
         for (int start = 0; start < data.n(); start += chunk) {
             int end = Math.min(data.n(), start + chunk);
-            INDArray x = data.x().get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).dup('c');
-            INDArray y = data.y().rank() == 1 ? data.y().get(NDArrayIndex.interval(start, end)).dup('c')
-                    : data.y().get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).dup('c');
+            INDArray x = rows(data.x(), start, end);
+            INDArray y = rows(data.y(), start, end);
             summed += new ModelObjective(model, loss, x, y, Reduction.SUM).value(theta);
             x.close();
             y.close();
@@ -185,13 +188,23 @@ public final class Laplace {
         return new Likelihood(loss, data.n(), model.outputSize(), summed, constant);
     }
 
-    /** Start of layer {@code layer}'s parameters. */
+    /** Rows {@code [start, end)} of an array of any rank (images {@code [n, C, H, W]} too), as a C-order copy. */
+    static INDArray rows(INDArray a, long start, long end) {
+        org.nd4j.linalg.indexing.INDArrayIndex[] idx = new org.nd4j.linalg.indexing.INDArrayIndex[a.rank()];
+        Arrays.fill(idx, NDArrayIndex.all());
+        idx[0] = NDArrayIndex.interval(start, end);
+        return a.get(idx).dup('c');
+    }
+
+    /** Layers with parameters ({@link ParametricLayers}; a dense chain's {@code layers()}). */
+    static int layerCount(Sequential model) {
+        return ParametricLayers.of(model).count();
+    }
+
+    /** Start of parametric layer {@code layer}'s parameters (N past the last). */
     static long offset(Sequential model, int layer) {
-        long off = 0;
-        for (int l = 0; l < layer; l++) {
-            off += model.layers().get(l).parameterCount();
-        }
-        return off;
+        ParametricLayers layers = ParametricLayers.of(model);
+        return layer < layers.count() ? layers.get(layer).offset() : model.parameterCount();
     }
 
     private static double[] expand(double[] delta, int blocks) {
@@ -297,7 +310,7 @@ public final class Laplace {
 
     /** The first covered layer. */
     public int firstLayer() {
-        return subset.firstLayer(model.layers().size());
+        return subset.firstLayer(layerCount(model));
     }
 
     /** Number of covered parameters. */

@@ -11,7 +11,7 @@ import dev.curvlab.nn.io.ModelSpec;
 import dev.curvlab.nn.io.NpyFile;
 import dev.curvlab.nn.loss.Loss;
 import dev.curvlab.nn.loss.Losses;
-import dev.curvlab.nn.model.Dense;
+import dev.curvlab.curvature.kfac.ParametricLayers;
 import dev.curvlab.nn.model.Sequential;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -88,14 +88,14 @@ public final class LaplaceFiles {
         Structure structure = Structure.valueOf(o.path("structure").asText().toUpperCase(Locale.ROOT));
         Subset subset = Subset.valueOf(o.path("subset").asText().toUpperCase(Locale.ROOT).replace('-', '_'));
         CurvatureType curvature = CurvatureType.valueOf(o.path("curvature").asText("ggn").toUpperCase(Locale.ROOT));
-        List<Dense> ls = model.layers();
-        int first = subset.firstLayer(ls.size());
-        int covered = ls.size() - first;
+        ParametricLayers layers = ParametricLayers.of(model);
+        int first = subset.firstLayer(layers.count());
+        int covered = layers.count() - first;
         long[] sizes = new long[covered];
         long[] widths = new long[covered];
-        for (int l = first; l < ls.size(); l++) {
-            sizes[l - first] = ls.get(l).parameterCount();
-            widths[l - first] = ls.get(l).out();
+        for (int l = first; l < layers.count(); l++) {
+            sizes[l - first] = layers.get(l).size();
+            widths[l - first] = layers.get(l).cols();
         }
         PosteriorPrecision p = switch (structure) {
             case FULL -> new FullPrecision(NpyFile.read(dir.resolve("curvature.npy")), sizes);
@@ -107,7 +107,7 @@ public final class LaplaceFiles {
                     a.add(NpyFile.read(dir.resolve("A_" + l + ".npy")));
                     g.add(NpyFile.read(dir.resolve("G_" + l + ".npy")));
                 }
-                yield new KronPrecision(a, g);
+                yield new KronPrecision(a, g, layers.transposedWeights(first));
             }
         };
         double[] delta = new double[o.path("prior_precision").size()];

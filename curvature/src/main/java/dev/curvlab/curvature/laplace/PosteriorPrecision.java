@@ -56,6 +56,34 @@ public abstract class PosteriorPrecision {
      */
     public abstract INDArray functionalCovariance(LayerJacobians jac, int first, double c, double[] delta);
 
+    /**
+     * {@code J P^-1 J^T} per input, {@code [S, out, out]}, for dense Jacobians {@code J [S, out, size]}
+     * of the covered parameters (flat order; any model): {@code J (P^-1 J^T)}, one solve with S*out columns.
+     */
+    public INDArray functionalCovariance(INDArray jacobian, double c, double[] delta) {
+        int s = (int) jacobian.size(0);
+        int out = (int) jacobian.size(1);
+        int n = (int) jacobian.size(2);
+        INDArray rows = jacobian.reshape('c', new long[] {(long) s * out, n});
+        double[] x = RawAccess.readAll(solve(rows.transpose().dup('c'), c, delta).transpose().dup('c'));   // [S out, n]
+        double[] j = RawAccess.readAll(rows.dup('c'));
+        double[] cov = new double[s * out * out];
+        for (int i = 0; i < s; i++) {
+            for (int o = 0; o < out; o++) {
+                for (int q = 0; q < out; q++) {
+                    double acc = 0;
+                    int jo = (i * out + o) * n;
+                    int xq = (i * out + q) * n;
+                    for (int k = 0; k < n; k++) {
+                        acc += j[jo + k] * x[xq + k];
+                    }
+                    cov[(i * out + o) * out + q] = acc;
+                }
+            }
+        }
+        return Nd4j.create(cov, new long[] {s, out, out}, DataType.DOUBLE);
+    }
+
     /** The arrays that define C, by file stem (what a saved posterior holds). */
     public abstract Map<String, INDArray> arrays();
 
