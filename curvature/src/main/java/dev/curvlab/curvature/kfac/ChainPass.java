@@ -114,8 +114,7 @@ final class ChainPass {
 
     /** Columns at {@code z_k} to {@code z_{k-1}}: {@code (b W_k^T) . s_{k-1}'}. */
     INDArray down(int k, INDArray columns) {
-        INDArray v = toInputs(k, columns);
-        return v.muli(slopes[k - 1].reshape(samples(), 1, slopes[k - 1].size(1)));
+        return SlopeScaling.scale(toInputs(k, columns), slopes[k - 1]);
     }
 
     /** {@link #down} into the workspace's buffer of layer k-1 (valid until that buffer is written again). */
@@ -126,13 +125,13 @@ final class ChainPass {
         INDArray v = ws.columns(k - 1, s, c, in);
         Nd4j.gemm(columns.reshape('c', new long[] {s * c, columns.size(2)}), weights[k], v.reshape('c', new long[] {s * c, in}), false, true,
                 1.0, 0.0);
-        return v.muli(slopes[k - 1].reshape(s, 1, in));
+        return SlopeScaling.scale(v, slopes[k - 1]);
     }
 
     /** {@link #toPreActivations} into the workspace's buffer of the last layer. */
     INDArray toPreActivations(INDArray outputColumns, Workspace ws) {
         int last = layers() - 1;
         INDArray v = ws.columns(last, outputColumns.size(0), outputColumns.size(1), outputColumns.size(2)).assign(outputColumns);
-        return v.muli(slopes[last].reshape(samples(), 1, slopes[last].size(1)));
+        return SlopeScaling.scale(v, slopes[last]);
     }
 }
