@@ -1,8 +1,11 @@
 package dev.curvlab.curvature.kfac;
 
 import dev.curvlab.core.ArrayScope;
+import dev.curvlab.core.Autodiff;
+import dev.curvlab.core.JvpResult;
 import dev.curvlab.core.Tensor;
 import dev.curvlab.core.kernels.MatMulKernel;
+import dev.curvlab.nn.model.Activation;
 import dev.curvlab.nn.model.Dense;
 import dev.curvlab.nn.model.ParamLayout;
 import dev.curvlab.nn.model.Sequential;
@@ -54,10 +57,10 @@ final class ChainPass {
             INDArray bias = theta.get(NDArrayIndex.interval(bb.offset(), bb.end())).reshape('c', new long[] {d.out()});
             u[k] = Nd4j.hstack(a, Nd4j.ones(DataType.DOUBLE, s, 1));
             INDArray z = MatMulKernel.gemm(a, w[k], false, false).addiRowVector(bias);
-            d1[k] = d.activation().derivative(z);
+            INDArray[] valueAndSlope = valueAndSlope(d.activation(), z);
+            d1[k] = valueAndSlope[1];
             d2[k] = secondDerivatives ? d.activation().secondDerivative(z) : null;
-            INDArray zz = z;
-            INDArray next = ArrayScope.run(() -> d.activation().apply(Tensor.of(zz))).array();
+            INDArray next = valueAndSlope[0];
             if (k > 0) {
                 Buffers.free(a);
             }
@@ -67,6 +70,24 @@ final class ChainPass {
             a = next;
         }
         return new ChainPass(u, d1, d2, a, w);
+    }
+
+    /**
+     * {@code {s(z), s'(z)}} from one forward-mode pass of the activation along the all-ones direction
+     * (the activation is evaluated once, not once for the value and again for the slope).
+     */
+    private static INDArray[] valueAndSlope(Activation activation, INDArray z) {
+        if (activation == Activation.IDENTITY) {
+            return new INDArray[] {z, Nd4j.onesLike(z)};
+        }
+        try (ArrayScope scope = ArrayScope.open()) {
+            JvpResult r = Autodiff.jvp(activation::apply, Tensor.of(z), Tensor.of(Nd4j.onesLike(z)));
+            INDArray value = r.value().array();
+            INDArray slope = r.tangent().array();
+            scope.keep(value);
+            scope.keep(slope);
+            return new INDArray[] {value, slope};
+        }
     }
 
     /** Each layer's W {@code [in, out]} (C order) from the flat parameters. */
