@@ -1,8 +1,11 @@
 package dev.curvlab.curvature.kfac;
 
 import dev.curvlab.core.ArrayScope;
+import dev.curvlab.core.Autodiff;
+import dev.curvlab.core.JvpResult;
 import dev.curvlab.core.Tensor;
 import dev.curvlab.core.kernels.MatMulKernel;
+import dev.curvlab.nn.model.Activation;
 import dev.curvlab.nn.model.Dense;
 import dev.curvlab.nn.model.ParamLayout;
 import dev.curvlab.nn.model.Sequential;
@@ -54,10 +57,10 @@ final class ChainPass {
             INDArray bias = theta.get(NDArrayIndex.interval(bb.offset(), bb.end())).reshape('c', new long[] {d.out()});
             u[k] = Nd4j.hstack(a, Nd4j.ones(DataType.DOUBLE, s, 1));
             INDArray z = MatMulKernel.gemm(a, w[k], false, false).addiRowVector(bias);
-            d1[k] = d.activation().derivative(z);
+            INDArray[] valueAndSlope = valueAndSlope(d.activation(), z);
+            d1[k] = valueAndSlope[1];
             d2[k] = secondDerivatives ? d.activation().secondDerivative(z) : null;
-            INDArray zz = z;
-            INDArray next = ArrayScope.run(() -> d.activation().apply(Tensor.of(zz))).array();
+            INDArray next = valueAndSlope[0];
             if (k > 0) {
                 Buffers.free(a);
             }
@@ -67,6 +70,24 @@ final class ChainPass {
             a = next;
         }
         return new ChainPass(u, d1, d2, a, w);
+    }
+
+    /**
+     * {@code {s(z), s'(z)}} from one forward-mode pass of the activation along the all-ones direction
+     * (the activation is evaluated once, not once for the value and again for the slope).
+     */
+    private static INDArray[] valueAndSlope(Activation activation, INDArray z) {
+        if (activation == Activation.IDENTITY) {
+            return new INDArray[] {z, Nd4j.onesLike(z)};
+        }
+        try (ArrayScope scope = ArrayScope.open()) {
+            JvpResult r = Autodiff.jvp(activation::apply, Tensor.of(z), Tensor.of(Nd4j.onesLike(z)));
+            INDArray value = r.value().array();
+            INDArray slope = r.tangent().array();
+            scope.keep(value);
+            scope.keep(slope);
+            return new INDArray[] {value, slope};
+        }
     }
 
     /** Each layer's W {@code [in, out]} (C order) from the flat parameters. */
@@ -114,8 +135,7 @@ final class ChainPass {
 
     /** Columns at {@code z_k} to {@code z_{k-1}}: {@code (b W_k^T) . s_{k-1}'}. */
     INDArray down(int k, INDArray columns) {
-        INDArray v = toInputs(k, columns);
-        return v.muli(slopes[k - 1].reshape(samples(), 1, slopes[k - 1].size(1)));
+        return SlopeScaling.scale(toInputs(k, columns), slopes[k - 1]);
     }
 
     /** {@link #down} into the workspace's buffer of layer k-1 (valid until that buffer is written again). */
@@ -126,13 +146,13 @@ final class ChainPass {
         INDArray v = ws.columns(k - 1, s, c, in);
         Nd4j.gemm(columns.reshape('c', new long[] {s * c, columns.size(2)}), weights[k], v.reshape('c', new long[] {s * c, in}), false, true,
                 1.0, 0.0);
-        return v.muli(slopes[k - 1].reshape(s, 1, in));
+        return SlopeScaling.scale(v, slopes[k - 1]);
     }
 
     /** {@link #toPreActivations} into the workspace's buffer of the last layer. */
     INDArray toPreActivations(INDArray outputColumns, Workspace ws) {
         int last = layers() - 1;
         INDArray v = ws.columns(last, outputColumns.size(0), outputColumns.size(1), outputColumns.size(2)).assign(outputColumns);
-        return v.muli(slopes[last].reshape(samples(), 1, slopes[last].size(1)));
+        return SlopeScaling.scale(v, slopes[last]);
     }
 }

@@ -28,15 +28,21 @@ record ColumnBlock(INDArray columns, INDArray signs) {
         return signs == null ? columns : columns.mul(signs.reshape(samples(), count(), 1));
     }
 
-    /** {@code acc += sum_s M_s} ({@code [width, width]}): one GEMM over all S*C columns. */
-    void addGramTo(INDArray acc) {
+    /**
+     * The upper triangle of {@code acc} ({@code [width, width]}) {@code += sum_s M_s}: one symmetric
+     * rank-k update over all S*C columns ({@link SymmetricGram}; a GEMM against the signed columns when
+     * there are signs). The lower triangle is stale until {@link SymmetricGram#mirrorUpper}.
+     */
+    void addUpperGramTo(INDArray acc) {
         long rows = samples() * count();
         INDArray b = columns.reshape('c', new long[] {rows, width()});
+        if (signs == null) {
+            SymmetricGram.addUpper(b, acc);
+            return;
+        }
         INDArray sb = signed().reshape('c', new long[] {rows, width()});
         Nd4j.gemm(b, sb, acc, true, false, 1.0, 1.0);
-        if (signs != null) {
-            Buffers.free(sb);
-        }
+        Buffers.free(sb);
     }
 
     /** The diagonal of each sample's {@code M_s} in the basis q ({@code diag(q^T M_s q)}), {@code [S, width]}; q null for the identity. */

@@ -21,7 +21,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * slopes {@code s_l'}; the output curvature of each sample, {@code H_i = R_i R_i^T} (or its MC /
  * empirical replacement, {@link KfacVariant}), enters as columns {@code R_i} ({@code [S, C, out]})
  * that are pulled back layer by layer, {@code B_l = (d f / d z_l)^T R} (one GEMM over all S*C
- * columns per layer). Then {@code A_l += u_l^T u_l} and {@code G_l += B_l^T B_l}, two GEMMs, since
+ * columns per layer). Then {@code A_l += u_l^T u_l} and {@code G_l += B_l^T B_l}, two symmetric
+ * rank-k updates (upper triangles only, mirrored once at the end), since
  * {@code J_i^T H_i J_i = B_i B_i^T}. Memory: the factors plus one chunk's columns; nothing is N^2.
  *
  * <p>EKFAC takes the eigenvectors {@code Q_A, Q_G} of the factors and re-fits the diagonal
@@ -133,8 +134,8 @@ public final class Kfac {
             chunks.forEach(o.variant(), o.samples(), o.seed(), false, columns, progress, "kfac factors", (pass, cols) -> {
                 INDArray b = pass.toPreActivations(cols.columns(), ws);
                 for (int l = layers - 1; l >= first; l--) {
-                    Nd4j.gemm(pass.inputs[l], pass.inputs[l], a[l], true, false, 1.0, 1.0);
-                    new ColumnBlock(b, cols.signs()).addGramTo(g[l]);
+                    SymmetricGram.addUpper(pass.inputs[l], a[l]);
+                    new ColumnBlock(b, cols.signs()).addUpperGramTo(g[l]);
                     if (l > first) {
                         b = pass.down(l, b, ws);
                     }
@@ -142,6 +143,8 @@ public final class Kfac {
             });
         }
         for (int l = first; l < layers; l++) {
+            SymmetricGram.mirrorUpper(a[l]);
+            SymmetricGram.mirrorUpper(g[l]);
             a[l].divi(chunks.samples());
         }
         if (!o.ekfac()) {

@@ -72,13 +72,19 @@ public final class GlmPredictive {
             }
             mean.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(m);
             var.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).assign(v);
-            cov.get(NDArrayIndex.interval(start, end), NDArrayIndex.all(), NDArrayIndex.all()).assign(sigmaF);
+            copyRows(sigmaF, cov, start * out * out);
             if (jac != null) {
                 jac.free();
             }
             progress.progress("predictive", end, n);
         }
         return new Prediction(mean, var, cov);
+    }
+
+    /** {@code dst[flat ..] = chunk} as one contiguous copy (a strided N-d assign costs ~30 ns per element here). */
+    private static void copyRows(INDArray chunk, INDArray dst, long flat) {
+        INDArray c = RawAccess.isWholeDouble(chunk) ? chunk : chunk.dup('c');
+        RawAccess.write(dst, flat, RawAccess.readAll(c), 0, Math.toIntExact(c.length()));
     }
 
     /** {@code mu / sqrt(1 + (pi / 8) var)}. */

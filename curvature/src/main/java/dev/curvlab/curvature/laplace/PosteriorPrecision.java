@@ -5,6 +5,7 @@ import dev.curvlab.core.kernels.RawAccess;
 import dev.curvlab.curvature.kfac.LayerJacobians;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -98,7 +99,9 @@ public abstract class PosteriorPrecision {
     /**
      * {@code cov[s, o, o'] = sum_p bq[s, o, p] bq[s, o', p] W[s, p]} with {@code W = uq2 inv}: the
      * functional covariance of a layer whose precision is diagonal, {@code 1 / inv[i, p]}, in a basis
-     * where the Jacobian row of output o is {@code uq (x) bq[s, o]} (uq2 = uq squared).
+     * where the Jacobian row of output o is {@code uq (x) bq[s, o]} (uq2 = uq squared). In Java,
+     * samples split over the cores; per sample the weighted rows {@code bq[s, o] . W[s]} once, then
+     * the lower triangle of dot products (mirrored).
      */
     static INDArray separableCovariance(INDArray uq2, INDArray bq, INDArray inv) {
         int s = (int) bq.size(0);
@@ -106,22 +109,42 @@ public abstract class PosteriorPrecision {
         int w = (int) bq.size(2);
         INDArray weights = MatMulKernel.gemm(uq2, inv, false, false);             // [S, w]
         double[] wv = RawAccess.readAll(weights);
-        double[] b = RawAccess.readAll(bq.ordering() == 'c' && !bq.isView() ? bq : bq.dup('c'));
+        double[] b = RawAccess.readAll(RawAccess.isWholeDouble(bq) ? bq : bq.dup('c'));
         double[] cov = new double[s * out * out];
-        for (int i = 0; i < s; i++) {
-            int bo = i * out * w;
-            for (int o = 0; o < out; o++) {
-                for (int q = 0; q <= o; q++) {
-                    double acc = 0;
-                    for (int p = 0; p < w; p++) {
-                        acc += b[bo + o * w + p] * b[bo + q * w + p] * wv[i * w + p];
-                    }
-                    cov[(i * out + o) * out + q] = acc;
-                    cov[(i * out + q) * out + o] = acc;
-                }
+        int parts = (long) s * out * out * w < (1L << 16) ? 1 : Runtime.getRuntime().availableProcessors();
+        IntStream range = IntStream.range(0, parts);
+        (parts > 1 ? range.parallel() : range).forEach(part -> {
+            double[] weighted = new double[out * w];
+            for (int i = s * part / parts; i < s * (part + 1) / parts; i++) {
+                sampleCovariance(b, i * out * w, wv, i * w, out, w, weighted, cov, i * out * out);
             }
-        }
+        });
         weights.close();
         return Nd4j.create(cov, new long[] {s, out, out}, DataType.DOUBLE);
+    }
+
+    /** {@code cov[o, q] = sum_p b[o, p] b[q, p] wt[p]} for one sample (offsets into the flat arrays). */
+    private static void sampleCovariance(double[] b, int bo, double[] wt, int wo, int out, int w, double[] weighted, double[] cov, int co) {
+        for (int o = 0; o < out; o++) {
+            for (int p = 0; p < w; p++) {
+                weighted[o * w + p] = b[bo + o * w + p] * wt[wo + p];
+            }
+        }
+        for (int o = 0; o < out; o++) {
+            for (int q = 0; q <= o; q++) {
+                double a0 = 0;
+                double a1 = 0;
+                int p = 0;
+                for (; p + 1 < w; p += 2) {
+                    a0 += weighted[o * w + p] * b[bo + q * w + p];
+                    a1 += weighted[o * w + p + 1] * b[bo + q * w + p + 1];
+                }
+                if (p < w) {
+                    a0 += weighted[o * w + p] * b[bo + q * w + p];
+                }
+                cov[co + o * out + q] = a0 + a1;
+                cov[co + q * out + o] = a0 + a1;
+            }
+        }
     }
 }
