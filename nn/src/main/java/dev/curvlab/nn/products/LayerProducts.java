@@ -31,6 +31,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * buffers under {@link #DIRECTION_BUDGET_BYTES}. Methods are synchronized: an engine may be shared
  * by threads, which then take turns (give each thread its own engine to run them in parallel).
  * Results are new arrays the caller owns.
+ *
+ * <p>Image models (conv2d, max/avg pooling, flatten, dense) go to the module-chain path
+ * ({@link ChainProducts}: the same products module by module, conv via im2col); every public
+ * product routes there when the model is not a dense chain. {@link #inputJacobians} serves both.
  */
 public final class LayerProducts {
     /** Memory for the direction buffers of one chunk of directions. */
@@ -41,6 +45,7 @@ public final class LayerProducts {
     private final OutputLoss outputLoss;
     private final Loss loss;
     private final Sequential model;
+    private ChainProducts chain;
     private final Map<Integer, BatchPass> passes = lru();
     private final Map<Long, DirectionPass> directions = lru();
     private long directionBudget = DIRECTION_BUDGET_BYTES;
@@ -53,19 +58,21 @@ public final class LayerProducts {
         }
         this.model = model;
         this.loss = loss;
-        this.shapes = new LayerShapes(model, loss);
         this.outputLoss = OutputLoss.of(loss);
+        this.shapes = isDenseChain(model) ? new LayerShapes(model, loss) : null;
+        this.chain = shapes == null ? new ChainProducts(model, outputLoss) : null;
     }
 
-    /** True when this engine computes products for the model and loss (a dense chain and a built-in loss). */
+    /** True when this engine computes products for the model and loss (a dense chain or an image model, and a built-in loss). */
     public static boolean supports(Sequential model, Loss loss) {
         return unsupportedReason(model, loss) == null;
     }
 
     /** Why the engine does not apply, or null when it does. */
     public static String unsupportedReason(Sequential model, Loss loss) {
-        if (!isDenseChain(model)) {
-            return "the layer engine needs a chain of dense layers; model " + model.describe() + " is not one";
+        String chainWhy = isDenseChain(model) ? null : ModuleChain.unsupportedReason(model);
+        if (chainWhy != null) {
+            return "the layer engine needs a chain of dense layers or an image model (conv2d, pooling, flatten, dense): " + chainWhy;
         }
         if (OutputLoss.of(loss) == null) {
             return "the layer engine has closed-form derivatives for the built-in losses only, not '" + loss.name() + "'";
@@ -91,6 +98,9 @@ public final class LayerProducts {
     }
 
     public synchronized Gradient gradient(INDArray theta, INDArray x, INDArray targets, double factor) {
+        if (shapes == null) {
+            return chain.gradient(theta, x, targets, factor);
+        }
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         pass.backward(true);
@@ -103,6 +113,9 @@ public final class LayerProducts {
     }
 
     public synchronized INDArray hessianProduct(INDArray theta, INDArray x, INDArray targets, double factor, INDArray vt) {
+        if (shapes == null) {
+            return chain.curvature(theta, x, targets, factor, vt, true);
+        }
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, true);
         pass.backward(false);
@@ -115,6 +128,9 @@ public final class LayerProducts {
     }
 
     public synchronized INDArray ggnProduct(INDArray theta, INDArray x, INDArray targets, double factor, INDArray vt) {
+        if (shapes == null) {
+            return chain.curvature(theta, x, targets, factor, vt, false);
+        }
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         return overDirections(pass, vt, (d, v, out, j0) -> d.curvatureProduct(pass, outputLoss, false, out, j0));
@@ -126,6 +142,9 @@ public final class LayerProducts {
     }
 
     public synchronized INDArray empiricalFisherProduct(INDArray theta, INDArray x, INDArray targets, double factor, INDArray vt) {
+        if (shapes == null) {
+            return chain.empiricalFisher(theta, x, targets, factor, vt);
+        }
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         pass.backward(false);
@@ -134,6 +153,9 @@ public final class LayerProducts {
 
     /** Per-sample gradients {@code [B, N]}: row i is the gradient of sample i's loss (times factor). */
     public synchronized INDArray perSampleGradients(INDArray theta, INDArray x, INDArray targets, double factor) {
+        if (shapes == null) {
+            return chain.perSampleGradients(theta, x, targets, factor);
+        }
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         pass.backward(false);
@@ -158,6 +180,9 @@ public final class LayerProducts {
 
     /** Euclidean norms {@code [B]} of the per-sample gradients, without forming them: {@code |g_i|^2 = sum_l |a_l,i|^2 |dz_l,i|^2}. */
     public synchronized INDArray perSampleGradientNorms(INDArray theta, INDArray x, INDArray targets, double factor) {
+        if (shapes == null) {
+            return chain.perSampleGradientNorms(theta, x, targets, factor);
+        }
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         pass.backward(false);
@@ -183,6 +208,18 @@ public final class LayerProducts {
             norms[b] = Math.sqrt(norms[b]);
         }
         return Nd4j.create(norms, new long[] {norms.length}, DataType.DOUBLE);
+    }
+
+    /**
+     * Per-sample Jacobians {@code [B, out, in]} of the network outputs w.r.t. its inputs,
+     * {@code J[i, a, b] = d f_a(x_i) / d x_ib}, inputs of image models in (C, H, W) order: the out
+     * unit cotangents of every sample pulled back through the modules at once (no loss involved).
+     */
+    public synchronized INDArray inputJacobians(INDArray theta, INDArray x) {
+        if (chain == null) {
+            chain = new ChainProducts(model, outputLoss);
+        }
+        return chain.inputJacobians(theta, x);
     }
 
     /** The factor on the summed loss for an objective's reduction: 1 (SUM), nllPerSum (NLL), 1/normalizer (MEAN). */
@@ -259,6 +296,9 @@ public final class LayerProducts {
     /** Sets the memory for one chunk of direction buffers (tests use a small one to force chunking). */
     synchronized void directionBudget(long bytes) {
         directionBudget = bytes;
+        if (chain != null) {
+            chain.directionBudget(bytes);
+        }
     }
 
     private DirectionPass directionPass(int batch, int k) {
