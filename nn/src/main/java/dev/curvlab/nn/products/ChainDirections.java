@@ -33,6 +33,8 @@ final class ChainDirections {
     final double[][] accW;
     final double[][] accB;
     final double[][] accCross;
+    /** Whether module l has an affine module before it (its input cotangent feeds a gradient). */
+    private final boolean[] paramsBefore;
 
     ChainDirections(ModuleChain chain, int maxSamples, int k) {
         this.maxSamples = maxSamples;
@@ -65,6 +67,10 @@ final class ChainDirections {
             }
         }
         colsGrad = new double[widest];
+        paramsBefore = new boolean[layers];
+        for (int l = 1; l < layers; l++) {
+            paramsBefore[l] = paramsBefore[l - 1] || ms[l - 1] instanceof AffineModule;
+        }
         rg = new double[rows * chain.outWidth()];
         fChunk = new double[maxSamples * chain.outWidth()];
     }
@@ -82,7 +88,10 @@ final class ChainDirections {
 
     /**
      * Adds samples {@code b0 .. b0 + nb} of {@code H V} ({@code exact}) or {@code G V} to the
-     * accumulators; the state is forward (with s'' and backward for the exact product).
+     * accumulators; the state is forward (with s'' and backward for the exact product). A module
+     * whose directions are all zero ({@code v[l] == null}, e.g. unit vectors of another layer's
+     * parameters, as in the columns of a full Hessian) adds no direction term, and tangents that are
+     * zero (before the first module with a direction) are skipped, not computed.
      */
     void curvature(ChainState s, OutputLoss loss, AffineModule.Directions[] v, int b0, int nb, boolean exact) {
         ChainModule[] ms = s.chain.modules;
@@ -92,18 +101,26 @@ final class ChainDirections {
         for (int l = 0; l < layers; l++) {
             if (ms[l] instanceof AffineModule am) {
                 int rows = nb * am.positions * k;
+                zero[l + 1] = zero[l] && v[l] == null;
+                if (zero[l + 1]) {
+                    continue;
+                }
                 if (zero[l]) {
                     Arrays.fill(rz[l], 0, rows * am.filters, 0.0);
                 } else {
                     am.patches(ra[l], 0, nb, k, colsRa[l]);
                     am.linear(colsRa[l], rows, rz[l], 0, false);
                 }
-                am.directionTerm(s.cols[l], b0 * am.positions * am.patch, nb, k, v[l], rz[l]);
+                if (v[l] != null) {
+                    am.directionTerm(s.cols[l], b0 * am.positions * am.patch, nb, k, v[l], rz[l]);
+                }
                 scaleRows(s.s1[l], b0 * am.outWidth(), rz[l], ra[l + 1], nb * am.positions, am.filters);
-            } else if (!zero[l]) {
-                ((LinearModule) ms[l]).map(ra[l], 0, ra[l + 1], 0, b0, nb, k);
+            } else {
+                zero[l + 1] = zero[l];
+                if (!zero[l]) {
+                    ((LinearModule) ms[l]).map(ra[l], 0, ra[l + 1], 0, b0, nb, k);
+                }
             }
-            zero[l + 1] = zero[l] && !(ms[l] instanceof AffineModule);
         }
         outputHessian(s, loss, b0, nb, zero[layers]);
         backward(s, v, b0, nb, exact, zero, false);
@@ -138,19 +155,20 @@ final class ChainDirections {
     private void backward(ChainState s, AffineModule.Directions[] v, int b0, int nb, boolean exact, boolean[] zero, boolean toInput) {
         ChainModule[] ms = s.chain.modules;
         for (int l = ms.length - 1; l >= 0; l--) {
-            boolean needInput = toInput || !zero[l];
+            boolean needInput = toInput || paramsBefore[l];
             if (ms[l] instanceof AffineModule am) {
                 int rows = nb * am.positions;
                 int f = am.filters;
                 int baseOff = b0 * am.outWidth();
                 double[] up = rdA[l + 1];
+                boolean curvatureTerm = exact && !zero[l + 1];      // Rz_l = 0 where Ra_{l+1} is zero
                 for (int r = 0; r < rows; r++) {
                     for (int j = 0; j < k; j++) {
                         int at = (r * k + j) * f;
                         for (int c = 0; c < f; c++) {
                             int bi = baseOff + r * f + c;
                             double val = up[at + c] * s.s1[l][bi];
-                            rdz[l][at + c] = exact ? val + s.dA[l + 1][bi] * s.s2[l][bi] * rz[l][at + c] : val;
+                            rdz[l][at + c] = curvatureTerm ? val + s.dA[l + 1][bi] * s.s2[l][bi] * rz[l][at + c] : val;
                         }
                     }
                 }
@@ -162,7 +180,7 @@ final class ChainDirections {
                 }
                 if ((l > 0 || toInput) && needInput) {
                     am.patchCotangent(rdz[l], 0, rows * k, colsGrad);
-                    if (exact && !toInput) {
+                    if (exact && !toInput && v[l] != null) {
                         am.directionCotangent(s.dz[l], baseOff, nb, k, v[l], colsGrad);
                     }
                     am.fold(colsGrad, nb, k, rdA[l], 0);

@@ -199,11 +199,23 @@ final class ChainProducts {
         ChainModule[] ms = s.chain.modules;
         AffineModule.Directions[] d = new AffineModule.Directions[ms.length];
         for (int l = 0; l < ms.length; l++) {
-            if (ms[l] instanceof AffineModule am) {
+            if (ms[l] instanceof AffineModule am && !zeroColumns(v, s.chain.parameters, kc, am.offset, am.parameters())) {
                 d[l] = am.directions(v, s.chain.parameters, kc);
             }
         }
         return d;
+    }
+
+    /** True when columns {@code [from, from + count)} of rows {@code 0..k} of {@code v [k, n]} are all zero. */
+    private static boolean zeroColumns(double[] v, int n, int k, int from, int count) {
+        for (int j = 0; j < k; j++) {
+            for (int i = from; i < from + count; i++) {
+                if (v[j * n + i] != 0) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** Runs the chunks of samples on the workers (chunk c on worker c mod t), accumulators cleared first. */

@@ -116,6 +116,27 @@ class ChainProductsTest {
     }
 
     @Test
+    void unitDirectionsOfSingleLayersSkipZeroTangentsExactly() {
+        Random rnd = new Random(26);
+        LayerProductsTest.Case tc = imageCase(rnd, twoConv(3), Losses.CROSS_ENTROPY, 2);
+        LayerProducts engine = new LayerProducts(tc.model(), tc.loss());
+        ModelObjective sum = tc.objective(Reduction.SUM);
+        long n = tc.model().parameterCount();
+        long[] layer2 = tc.model().parameterRange(2);
+        long[] dense = tc.model().parameterRange(4);
+        // unit vectors inside the second conv layer, inside the dense layer, and the two together (first conv layer untouched)
+        for (long[] cols : new long[][] {{layer2[0], layer2[0] + 5}, {dense[1] - 4, dense[1]}, {layer2[1] - 2, dense[0] + 2}}) {
+            int k = (int) (cols[1] - cols[0]);
+            INDArray vt = Nd4j.zeros(DataType.DOUBLE, k, n);
+            for (int j = 0; j < k; j++) {
+                vt.putScalar(j, cols[0] + j, 1.0);
+            }
+            assertRelClose("Hessian columns " + cols[0] + ".." + cols[1], engine.hessianProduct(sum, tc.theta(), vt), genericHvp(sum, tc.theta(), vt));
+            assertRelClose("GGN columns " + cols[0] + ".." + cols[1], engine.ggnProduct(sum, tc.theta(), vt), genericGgn(sum, tc.theta(), vt));
+        }
+    }
+
+    @Test
     void inputJacobiansMatchTheGenericEngineForCnnsAndDenseChains() {
         Random rnd = new Random(25);
         for (Sequential model : new Sequential[] {digitsLike(10), strided(2), twoConv(3)}) {
