@@ -62,6 +62,10 @@ public class CnnBench {
         @Param({"1000"})
         public int samples;
 
+        /** Columns per block of the full Hessian; 0 lets FullHessian choose. */
+        @Param({"0"})
+        public int block;
+
         Sequential model;
         Dataset data;
         INDArray theta;
@@ -100,7 +104,7 @@ public class CnnBench {
     @Warmup(iterations = 1, time = 1)
     @Measurement(iterations = 2, time = 1)
     public void fullHessian(Cnn s, Blackhole bh) throws IOException {
-        FullHessianBench.consume(FullHessian.compute(s.operator, new FullHessian.Options()), bh);
+        FullHessianBench.consume(FullHessian.compute(s.operator, new FullHessian.Options().blockSize(s.block)), bh);
     }
 
     /** The dense Hessian by blocks on the generic engine (the former AUTO choice); minutes on a loaded machine, so one iteration. */

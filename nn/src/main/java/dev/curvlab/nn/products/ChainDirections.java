@@ -20,6 +20,8 @@ import java.util.Arrays;
  */
 final class ChainDirections {
     final int maxSamples;
+    /** This worker's own loss kernel (kernels keep scratch arrays: one per thread). */
+    private final OutputLoss loss;
     final int k;
     private final double[][] ra;
     private final double[][] rz;
@@ -36,7 +38,8 @@ final class ChainDirections {
     /** Whether module l has an affine module before it (its input cotangent feeds a gradient). */
     private final boolean[] paramsBefore;
 
-    ChainDirections(ModuleChain chain, int maxSamples, int k) {
+    ChainDirections(ModuleChain chain, int maxSamples, int k, OutputLoss loss) {
+        this.loss = loss;
         this.maxSamples = maxSamples;
         this.k = k;
         ChainModule[] ms = chain.modules;
@@ -93,7 +96,7 @@ final class ChainDirections {
      * parameters, as in the columns of a full Hessian) adds no direction term, and tangents that are
      * zero (before the first module with a direction) are skipped, not computed.
      */
-    void curvature(ChainState s, OutputLoss loss, AffineModule.Directions[] v, int b0, int nb, boolean exact) {
+    void curvature(ChainState s, AffineModule.Directions[] v, int b0, int nb, boolean exact) {
         ChainModule[] ms = s.chain.modules;
         int layers = ms.length;
         boolean[] zero = new boolean[layers + 1];
@@ -122,12 +125,12 @@ final class ChainDirections {
                 }
             }
         }
-        outputHessian(s, loss, b0, nb, zero[layers]);
+        outputHessian(s, b0, nb, zero[layers]);
         backward(s, v, b0, nb, exact, zero, false);
     }
 
     /** {@code rdA_L = factor H_out Ra_L} for the chunk. */
-    private void outputHessian(ChainState s, OutputLoss loss, int b0, int nb, boolean zeroTangent) {
+    private void outputHessian(ChainState s, int b0, int nb, boolean zeroTangent) {
         int layers = s.chain.modules.length;
         int out = s.chain.outWidth();
         int len = nb * k * out;

@@ -1,6 +1,7 @@
 package dev.curvlab.nn.products;
 
 import dev.curvlab.core.kernels.RawAccess;
+import dev.curvlab.nn.loss.Loss;
 import dev.curvlab.nn.model.Sequential;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -15,7 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * then directions in blocks whose buffers fit {@link LayerProducts#DIRECTION_BUDGET_BYTES}, each
  * block over chunks of samples small enough to stay in cache ({@link #CHUNK_ELEMENTS}), the chunks
  * shared among up to {@link #WORKERS} threads, each with its own workspace
- * ({@link ChainDirections}) and accumulators, summed at the end (sums in a fixed order: results do
+ * ({@link ChainDirections}) with its own loss kernel (they keep scratch arrays) and accumulators, summed at the end (sums in a fixed order: results do
  * not depend on timing). Products are for {@code factor * sum of per-sample losses}.
  */
 final class ChainProducts {
@@ -26,6 +27,7 @@ final class ChainProducts {
     private static final int KEEP = 2;
 
     private final Sequential model;
+    private final Loss loss;
     private final OutputLoss outputLoss;
     private final ModuleChain shape;
     private final Map<Integer, ChainState> states = new LinkedHashMap<>(4, 0.75f, true);
@@ -33,9 +35,11 @@ final class ChainProducts {
     private long directionBudget = LayerProducts.DIRECTION_BUDGET_BYTES;
     private long chunkElements = CHUNK_ELEMENTS;
 
-    ChainProducts(Sequential model, OutputLoss outputLoss) {
+    /** @param loss a built-in loss, or null for the input Jacobians only */
+    ChainProducts(Sequential model, Loss loss) {
         this.model = model;
-        this.outputLoss = outputLoss;
+        this.loss = loss;
+        this.outputLoss = loss == null ? null : OutputLoss.of(loss);
         this.shape = new ModuleChain(model);
     }
 
@@ -77,7 +81,7 @@ final class ChainProducts {
         }
         return overDirections(vt, (v, kc, rows) -> {
             AffineModule.Directions[] dirs = directions(s, v, kc);
-            overSamples(s, kc, (w, b0, nb) -> w.curvature(s, outputLoss, dirs, b0, nb, exact));
+            overSamples(s, kc, (w, b0, nb) -> w.curvature(s, dirs, b0, nb, exact));
             collect(s, kc, rows);
         });
     }
@@ -147,6 +151,23 @@ final class ChainProducts {
         double[] jac = new double[s.batch * out * in];
         overSamples(s, out, (w, b0, nb) -> w.inputJacobian(s, b0, nb, jac));
         return Nd4j.create(jac, new long[] {s.batch, out, in}, DataType.DOUBLE);
+    }
+
+    /**
+     * An upper bound of the bytes this path holds for products over {@code rows} samples with blocks
+     * of {@code k} directions, besides the caller's inputs and the {@code [k, N]} result: the base
+     * state, and per worker its workspace (one chunk of samples, at least one sample) and
+     * accumulators, plus a block's direction and row buffers.
+     */
+    static double workingBytes(Sequential model, long rows, long k) {
+        ModuleChain c = new ModuleChain(model);
+        long n = c.parameters;
+        long perDirection = 8L * (c.directionWidthSum() + 4L * n);
+        long block = Math.max(1, Math.min(k, LayerProducts.DIRECTION_BUDGET_BYTES / perDirection));
+        double state = 8.0 * rows * c.stateDoublesPerSample() + 8.0 * 2 * n;
+        double workspace = 8.0 * Math.max(CHUNK_ELEMENTS, block * c.directionWidthSum()) + 8.0 * 3 * n * block;
+        double jacobian = 8.0 * rows * c.outWidth() * c.inPositions * c.inChannels;
+        return state + WORKERS * workspace + 8.0 * 4 * n * block + jacobian;
     }
 
     // ---------------------------------------------------------------- blocks of directions, chunks of samples
@@ -226,7 +247,7 @@ final class ChainProducts {
         if (spaces.length != t || spaces[0].maxSamples != nb || spaces[0].k != k) {
             spaces = new ChainDirections[t];
             for (int i = 0; i < t; i++) {
-                spaces[i] = new ChainDirections(shape, nb, k);
+                spaces[i] = new ChainDirections(shape, nb, k, loss == null ? null : OutputLoss.of(loss));
             }
         }
         IntStream workers = IntStream.range(0, t);

@@ -60,7 +60,7 @@ public final class LayerProducts {
         this.loss = loss;
         this.outputLoss = OutputLoss.of(loss);
         this.shapes = isDenseChain(model) ? new LayerShapes(model, loss) : null;
-        this.chain = shapes == null ? new ChainProducts(model, outputLoss) : null;
+        this.chain = shapes == null ? new ChainProducts(model, loss) : null;
     }
 
     /** True when this engine computes products for the model and loss (a dense chain or an image model, and a built-in loss). */
@@ -217,7 +217,7 @@ public final class LayerProducts {
      */
     public synchronized INDArray inputJacobians(INDArray theta, INDArray x) {
         if (chain == null) {
-            chain = new ChainProducts(model, outputLoss);
+            chain = new ChainProducts(model, loss);
         }
         return chain.inputJacobians(theta, x);
     }
@@ -291,6 +291,43 @@ public final class LayerProducts {
      */
     public static long bytesPerDirection(long batch, long widthSum, long parameters) {
         return 8L * (2L * batch * widthSum + 4L * parameters);
+    }
+
+    /**
+     * An upper bound of the bytes the engine holds for one product (or the input Jacobians) over
+     * {@code rows} samples with a block of {@code k} directions, besides the caller's inputs and the
+     * {@code [k, N]} result: for dense chains one batch pass ({@code 4 N + 12 rows widths} doubles)
+     * and one chunk of direction buffers ({@link #bytesPerDirection} each, within
+     * {@link #DIRECTION_BUDGET_BYTES}); for image models the module-chain path's state, workspaces and
+     * accumulators. {@code widthSum} is the sum of the input's and every layer's per-sample width.
+     */
+    public static double workingBytes(Sequential model, long rows, long k) {
+        long n = model.parameterCount();
+        if (!isDenseChain(model)) {
+            return ChainProducts.workingBytes(model, rows, k);
+        }
+        long widths = model.inputSize();
+        for (long w : model.activationSizes()) {
+            widths += w;
+        }
+        double one = bytesPerDirection(rows, widths, n);
+        double chunk = Math.max(one, Math.min(k * one, DIRECTION_BUDGET_BYTES));
+        return 8.0 * 4 * n + 8.0 * 12 * rows * widths + chunk;
+    }
+
+    /** True when {@link #inputJacobians(Sequential, INDArray, INDArray)} applies (dense chains and image models the engine takes). */
+    public static boolean supportsInputJacobians(Sequential model) {
+        return isDenseChain(model) || ModuleChain.unsupportedReason(model) == null;
+    }
+
+    /** Per-sample input Jacobians {@code [B, out, in]} of a model (no loss needed); see {@link #inputJacobians(INDArray, INDArray)}. */
+    public static INDArray inputJacobians(Sequential model, INDArray theta, INDArray x) {
+        ChainProducts c = new ChainProducts(model, null);
+        try {
+            return c.inputJacobians(theta, x);
+        } finally {
+            c.close();
+        }
     }
 
     /** Sets the memory for one chunk of direction buffers (tests use a small one to force chunking). */

@@ -87,6 +87,22 @@ final class ModuleChain {
         return w;
     }
 
+    /**
+     * Doubles per sample of a {@link ChainState}: activations and their cotangents
+     * ({@code 2 (in + sum out)}), and per affine module its patches, {@code s', s'', dz} and four
+     * native activation buffers ({@code P patch + 7 out}).
+     */
+    long stateDoublesPerSample() {
+        long s = 2L * inPositions * inChannels;
+        for (ChainModule m : modules) {
+            s += 2L * m.outWidth();
+            if (m instanceof AffineModule am) {
+                s += (long) am.positions * am.patch + 7L * am.outWidth();
+            }
+        }
+        return s;
+    }
+
     /** Sum over modules of the per-sample widths one direction holds in a direction pass (tangents, cotangents, patches). */
     long directionWidthSum() {
         long s = inPositions * (long) inChannels;

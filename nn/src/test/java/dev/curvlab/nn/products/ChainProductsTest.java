@@ -101,9 +101,9 @@ class ChainProductsTest {
     @Test
     void chunksOfSamplesOnTwoWorkersAndBlocksOfOneDirectionGiveTheSameProducts() {
         Random rnd = new Random(24);
-        LayerProductsTest.Case tc = imageCase(rnd, twoConv(3), Losses.CROSS_ENTROPY, 7);
-        ChainProducts engine = new ChainProducts(tc.model(), OutputLoss.of(tc.loss()));
-        engine.chunkElements(1);      // one sample per chunk: 7 chunks shared by the workers
+        LayerProductsTest.Case tc = imageCase(rnd, twoConv(3), Losses.CROSS_ENTROPY, 40);
+        ChainProducts engine = new ChainProducts(tc.model(), tc.loss());
+        engine.chunkElements(1);      // one sample per chunk: 40 chunks shared by the workers (each with its own loss scratch)
         engine.directionBudget(1);    // one direction per block
         ModelObjective sum = tc.objective(Reduction.SUM);
         INDArray y = sum.preparedTargets().array();
