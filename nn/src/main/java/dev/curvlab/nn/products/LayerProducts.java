@@ -320,6 +320,11 @@ public final class LayerProducts {
         return isDenseChain(model) || ModuleChain.unsupportedReason(model) == null;
     }
 
+    /** An upper bound of the bytes {@link #inputJacobians(Sequential, INDArray, INDArray)} holds for {@code rows} samples besides its {@code [B, out, in]} result. */
+    public static double inputJacobianBytes(Sequential model, long rows) {
+        return ChainProducts.workingBytes(model, rows, model.outputSize());
+    }
+
     /** Per-sample input Jacobians {@code [B, out, in]} of a model (no loss needed); see {@link #inputJacobians(INDArray, INDArray)}. */
     public static INDArray inputJacobians(Sequential model, INDArray theta, INDArray x) {
         ChainProducts c = new ChainProducts(model, null);
