@@ -47,6 +47,11 @@ final class ChainProducts {
     private ChainState state(INDArray theta, INDArray x, INDArray targets, double factor) {
         model.validate(theta.shape(), x.shape());
         int batch = Math.toIntExact(x.size(0));
+        long perSample = Math.max(shape.stateDoublesPerSample(), (long) shape.outWidth() * shape.inPositions * shape.inChannels);
+        if ((long) batch * perSample > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a batch of " + batch + " samples of model " + model.describe() + " needs arrays of "
+                    + (long) batch * perSample + " elements, more than Java's 2^31 - 9 limit; use smaller batches (--batch-size)");
+        }
         ChainState s = states.get(batch);
         if (s == null) {
             s = new ChainState(new ModuleChain(model), batch);

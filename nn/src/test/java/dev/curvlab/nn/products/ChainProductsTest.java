@@ -156,9 +156,16 @@ class ChainProductsTest {
     }
 
     @Test
-    void imageModelsAreSupportedAndTheWidthLimitIsNamed() {
+    void imageModelsAreSupportedAndOversizedBatchesAreOneClearError() {
         assertTrue(LayerProducts.supports(strided(2), Losses.MSE));
         assertTrue(LayerProducts.unsupportedReason(twoConv(2), Losses.CROSS_ENTROPY) == null);
+        Sequential wide = Sequential.imageBuilder(1, 64, 64).conv2d(64, new int[] {5, 5}, null, new int[] {2, 2}, Activation.TANH).flatten()
+                .dense(2, Activation.IDENTITY).build();
+        LayerProducts engine = new LayerProducts(wide, Losses.MSE);
+        INDArray x = Nd4j.zeros(DataType.DOUBLE, 1000, 1, 64, 64);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> engine.gradient(wide.initialParameters(1), x, Nd4j.zeros(DataType.DOUBLE, 1000, 2), 1.0));
+        assertTrue(e.getMessage().contains("use smaller batches"), e.getMessage());
     }
 
     /** The generic engine's per-sample Jacobians {@code [B, out, C H W]} of the forward pass. */
