@@ -11,6 +11,8 @@ import dev.curvlab.nn.data.Datasets;
 import dev.curvlab.nn.loss.Losses;
 import dev.curvlab.nn.model.Activation;
 import dev.curvlab.nn.model.Sequential;
+import dev.curvlab.nn.products.LayerProducts;
+import dev.curvlab.nn.products.ProductEngine;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -33,8 +35,8 @@ import org.openjdk.jmh.infra.Blackhole;
 /**
  * The digits CNN of the examples ([1, 8, 8] - conv 6x3x3 padding 1 tanh - max pool 2x2 - dense 10,
  * ce, N = 1,030) on the first {@code samples} digits: one Hessian-vector product, the full Hessian
- * (generic blocked forward-over-reverse, the AUTO choice for CNNs) and the input Jacobians
- * {@code [n, 10, 64]}. PyTorch's figures for the same network come from {@code bench/cnn_torch.py}.
+ * and the input Jacobians {@code [n, 10, 64]}, each by the layer engine (the AUTO choice for CNNs)
+ * and, for reference, by the generic engine ({@code *Generic}). PyTorch's figures for the same network come from {@code bench/cnn_torch.py}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -60,11 +62,17 @@ public class CnnBench {
         @Param({"1000"})
         public int samples;
 
+        /** Columns per block of the full Hessian; 0 lets FullHessian choose. */
+        @Param({"0"})
+        public int block;
+
         Sequential model;
         Dataset data;
         INDArray theta;
         INDArray v;
         HessianOperator operator;
+        HessianOperator generic;
+        LayerProducts layers;
 
         @Setup(Level.Trial)
         public void setup() {
@@ -74,26 +82,48 @@ public class CnnBench {
             Nd4j.getRandom().setSeed(2);
             v = Nd4j.randn(DataType.DOUBLE, model.parameterCount(), 1);
             operator = new HessianOperator(model, Losses.CROSS_ENTROPY, data, theta, 0);
+            generic = (HessianOperator) new HessianOperator(model, Losses.CROSS_ENTROPY, data, theta, 0).useEngine(ProductEngine.GENERIC);
+            layers = new LayerProducts(model, Losses.CROSS_ENTROPY);
         }
     }
 
-    /** One Hessian-vector product {@code H v} (forward-over-reverse). PyTorch: double backward. */
+    /** One Hessian-vector product {@code H v} (the layer engine's module-chain path, the AUTO choice). PyTorch: double backward. */
     @Benchmark
     public void hvp(Cnn s, Blackhole bh) {
         bh.consume(s.operator.matmat(s.v));
     }
 
-    /** The dense Hessian [N, N]; minutes per matrix on a loaded machine, so one measured iteration. */
+    /** The same product on the generic engine (forward-over-reverse through the autodiff primitives), for reference. */
+    @Benchmark
+    public void hvpGeneric(Cnn s, Blackhole bh) {
+        bh.consume(s.generic.matmat(s.v));
+    }
+
+    /** The dense Hessian [N, N] by the AUTO method (blocks of Hessian-vector products on the layer engine). PyTorch: its row loop. */
+    @Benchmark
+    @Warmup(iterations = 1, time = 1)
+    @Measurement(iterations = 2, time = 1)
+    public void fullHessian(Cnn s, Blackhole bh) throws IOException {
+        FullHessianBench.consume(FullHessian.compute(s.operator, new FullHessian.Options().blockSize(s.block)), bh);
+    }
+
+    /** The dense Hessian by blocks on the generic engine (the former AUTO choice); minutes on a loaded machine, so one iteration. */
     @Benchmark
     @Warmup(iterations = 0)
     @Measurement(iterations = 1, time = 1)
-    public void fullHessian(Cnn s, Blackhole bh) throws IOException {
-        FullHessianBench.consume(FullHessian.compute(s.operator, new FullHessian.Options().method(HessianMethod.BLOCKED)), bh);
+    public void fullHessianGeneric(Cnn s, Blackhole bh) throws IOException {
+        FullHessianBench.consume(FullHessian.compute(s.generic, new FullHessian.Options().method(HessianMethod.BLOCKED)), bh);
     }
 
-    /** Per-image Jacobians of the 10 logits w.r.t. the 64 pixels. PyTorch: vmap(jacrev). */
+    /** Per-image Jacobians [n, 10, 64] of the 10 logits w.r.t. the 64 pixels by the layer engine (what {@code curvlab jacobian} runs). PyTorch: vmap(jacrev). */
     @Benchmark
     public void inputJacobian(Cnn s, Blackhole bh) {
+        bh.consume(s.layers.inputJacobians(s.theta, s.data.x()));
+    }
+
+    /** The same Jacobians by the generic engine ({@code Rowwise.jacobian}), for reference. */
+    @Benchmark
+    public void inputJacobianGeneric(Cnn s, Blackhole bh) {
         Tensor th = Tensor.of(s.theta);
         Tensor x = Tensor.of(s.data.x().reshape('c', new long[] {s.data.n(), 64}));
         bh.consume(ArrayScope.run(() -> Rowwise.jacobian(z -> s.model.forward(th, z), x)).array());

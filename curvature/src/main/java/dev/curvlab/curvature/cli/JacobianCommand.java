@@ -2,13 +2,18 @@ package dev.curvlab.curvature.cli;
 
 import dev.curvlab.core.Rowwise;
 import dev.curvlab.core.Tensor;
+import dev.curvlab.nn.products.LayerProducts;
 import java.nio.file.Path;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code curvlab jacobian}: per-sample Jacobians of the network outputs w.r.t. its inputs. */
+/**
+ * {@code curvlab jacobian}: per-sample Jacobians of the network outputs w.r.t. its inputs, by the
+ * layer engine (out cotangents per sample pulled back through the modules) for dense chains and
+ * image models, else by the generic engine ({@code Rowwise.jacobian}).
+ */
 @Command(name = "jacobian", sortOptions = false, usageHelpAutoWidth = true,
         description = "Per-sample Jacobians [n, out, in] of the network outputs with respect to its inputs,"
                 + " J[i, a, b] = d f_a(x_i) / d x_ib (no targets or loss needed); for images in = C*H*W in (C, H, W) order.")
@@ -40,13 +45,20 @@ final class JacobianCommand extends CurvlabSubcommand {
         long outs = p.model().outputSize();
         double result = 8.0 * rows * in * outs;
         // the result, its reshaped copy and the tangents: min(in, out) directions through every layer for every row
-        double work = 2 * result + 8.0 * 6 * rows * Math.min(in, outs) * ResourcePreflight.widths(p);
+        boolean layers = LayerProducts.supportsInputJacobians(p.model());
+        double work = layers ? result + LayerProducts.inputJacobianBytes(p.model(), rows)
+                : 2 * result + 8.0 * 6 * rows * Math.min(in, outs) * ResourcePreflight.widths(p);
         ResourcePreflight.require(String.format(java.util.Locale.ROOT, "the Jacobians [%d, %d, %d] of the %d rows of --x %s", rows, outs, in,
                 rows, model.x), result + work, memory.budget(), "pass fewer rows in --x (split the file)");
         requireSpace(out, result + 128);
         long start = System.nanoTime();
-        Tensor theta = Tensor.of(p.theta());
-        INDArray j = Rowwise.jacobian(x -> p.model().forward(theta, x), Tensor.of(flat(p.data().x()))).array();
+        INDArray j;
+        if (layers) {
+            j = LayerProducts.inputJacobians(p.model(), p.theta(), p.data().x());
+        } else {
+            Tensor theta = Tensor.of(p.theta());
+            j = Rowwise.jacobian(x -> p.model().forward(theta, x), Tensor.of(flat(p.data().x()))).array();
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
         if (out != null) {
             write(out, j);

@@ -39,23 +39,22 @@ final class ResourcePreflight {
     /**
      * Working bytes of a block of {@code k} directions through the operators' products on
      * {@code engine}: the generic engine pushes all k through the batch at once ({@link #perColumn}
-     * each); the layer engine, where it applies, holds one gradient pass and at most one chunk of
-     * direction buffers ({@link LayerProducts#DIRECTION_BUDGET_BYTES}, or one direction if larger),
-     * besides the k columns of input, output and accumulator.
+     * each); the layer engine, where it applies, holds what {@link LayerProducts#workingBytes} bounds
+     * (one base pass and at most one chunk of direction buffers), besides the k columns of input,
+     * output and accumulator.
      */
     static double directions(Problem p, ProductEngine engine, long k) {
         long n = p.parameterCount();
         if (engine == ProductEngine.GENERIC || !LayerProducts.supports(p.model(), p.loss())) {
             return k * perColumn(p);
         }
-        double one = LayerProducts.bytesPerDirection(rows(p), widths(p), n);
-        double chunk = Math.max(one, Math.min(k * one, LayerProducts.DIRECTION_BUDGET_BYTES));
-        return gradient(p) + chunk + 8.0 * 3 * n * k;
+        return LayerProducts.workingBytes(p.model(), rows(p), k) + 8.0 * 3 * n * k;
     }
 
-    /** Working bytes of one gradient (forward and backward pass) of one batch. */
+    /** Working bytes of one gradient (forward and backward pass) of one batch (on the layer engine where it applies, its bound if larger). */
     static double gradient(Problem p) {
-        return 8.0 * 4 * p.parameterCount() + 8.0 * 12 * rows(p) * widths(p);
+        double generic = 8.0 * 4 * p.parameterCount() + 8.0 * 12 * rows(p) * widths(p);
+        return LayerProducts.supports(p.model(), p.loss()) ? Math.max(generic, LayerProducts.workingBytes(p.model(), rows(p), 1)) : generic;
     }
 
     /**

@@ -68,6 +68,11 @@ public abstract class CurvatureOperator extends LinearOperator {
         return this;
     }
 
+    /** True when the batch products run on the layer engine ({@link LayerProducts}), false on the generic engine. */
+    public boolean usesLayerEngine() {
+        return layers != null;
+    }
+
     /**
      * The same product as {@link #batchProduct} by the layer engine, {@code [k, N]} for {@code vt: [k, N]},
      * or null where this operator has none (the generic engine then computes it).

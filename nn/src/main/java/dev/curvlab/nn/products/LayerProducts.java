@@ -31,6 +31,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * buffers under {@link #DIRECTION_BUDGET_BYTES}. Methods are synchronized: an engine may be shared
  * by threads, which then take turns (give each thread its own engine to run them in parallel).
  * Results are new arrays the caller owns.
+ *
+ * <p>Image models (conv2d, max/avg pooling, flatten, dense) go to the module-chain path
+ * ({@link ChainProducts}: the same products module by module, conv via im2col); every public
+ * product routes there when the model is not a dense chain. {@link #inputJacobians} serves both.
  */
 public final class LayerProducts {
     /** Memory for the direction buffers of one chunk of directions. */
@@ -41,6 +45,7 @@ public final class LayerProducts {
     private final OutputLoss outputLoss;
     private final Loss loss;
     private final Sequential model;
+    private ChainProducts chain;
     private final Map<Integer, BatchPass> passes = lru();
     private final Map<Long, DirectionPass> directions = lru();
     private long directionBudget = DIRECTION_BUDGET_BYTES;
@@ -53,19 +58,21 @@ public final class LayerProducts {
         }
         this.model = model;
         this.loss = loss;
-        this.shapes = new LayerShapes(model, loss);
         this.outputLoss = OutputLoss.of(loss);
+        this.shapes = isDenseChain(model) ? new LayerShapes(model, loss) : null;
+        this.chain = shapes == null ? new ChainProducts(model, loss) : null;
     }
 
-    /** True when this engine computes products for the model and loss (a dense chain and a built-in loss). */
+    /** True when this engine computes products for the model and loss (a dense chain or an image model, and a built-in loss). */
     public static boolean supports(Sequential model, Loss loss) {
         return unsupportedReason(model, loss) == null;
     }
 
     /** Why the engine does not apply, or null when it does. */
     public static String unsupportedReason(Sequential model, Loss loss) {
-        if (!isDenseChain(model)) {
-            return "the layer engine needs a chain of dense layers; model " + model.describe() + " is not one";
+        String chainWhy = isDenseChain(model) ? null : ModuleChain.unsupportedReason(model);
+        if (chainWhy != null) {
+            return "the layer engine needs a chain of dense layers or an image model (conv2d, pooling, flatten, dense): " + chainWhy;
         }
         if (OutputLoss.of(loss) == null) {
             return "the layer engine has closed-form derivatives for the built-in losses only, not '" + loss.name() + "'";
@@ -91,6 +98,9 @@ public final class LayerProducts {
     }
 
     public synchronized Gradient gradient(INDArray theta, INDArray x, INDArray targets, double factor) {
+        if (shapes == null) {
+            return chain.gradient(theta, x, targets, factor);
+        }
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         pass.backward(true);
@@ -103,6 +113,9 @@ public final class LayerProducts {
     }
 
     public synchronized INDArray hessianProduct(INDArray theta, INDArray x, INDArray targets, double factor, INDArray vt) {
+        if (shapes == null) {
+            return chain.curvature(theta, x, targets, factor, vt, true);
+        }
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, true);
         pass.backward(false);
@@ -115,6 +128,9 @@ public final class LayerProducts {
     }
 
     public synchronized INDArray ggnProduct(INDArray theta, INDArray x, INDArray targets, double factor, INDArray vt) {
+        if (shapes == null) {
+            return chain.curvature(theta, x, targets, factor, vt, false);
+        }
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         return overDirections(pass, vt, (d, v, out, j0) -> d.curvatureProduct(pass, outputLoss, false, out, j0));
@@ -126,6 +142,9 @@ public final class LayerProducts {
     }
 
     public synchronized INDArray empiricalFisherProduct(INDArray theta, INDArray x, INDArray targets, double factor, INDArray vt) {
+        if (shapes == null) {
+            return chain.empiricalFisher(theta, x, targets, factor, vt);
+        }
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         pass.backward(false);
@@ -134,6 +153,9 @@ public final class LayerProducts {
 
     /** Per-sample gradients {@code [B, N]}: row i is the gradient of sample i's loss (times factor). */
     public synchronized INDArray perSampleGradients(INDArray theta, INDArray x, INDArray targets, double factor) {
+        if (shapes == null) {
+            return chain.perSampleGradients(theta, x, targets, factor);
+        }
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         pass.backward(false);
@@ -158,6 +180,9 @@ public final class LayerProducts {
 
     /** Euclidean norms {@code [B]} of the per-sample gradients, without forming them: {@code |g_i|^2 = sum_l |a_l,i|^2 |dz_l,i|^2}. */
     public synchronized INDArray perSampleGradientNorms(INDArray theta, INDArray x, INDArray targets, double factor) {
+        if (shapes == null) {
+            return chain.perSampleGradientNorms(theta, x, targets, factor);
+        }
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         pass.backward(false);
@@ -183,6 +208,18 @@ public final class LayerProducts {
             norms[b] = Math.sqrt(norms[b]);
         }
         return Nd4j.create(norms, new long[] {norms.length}, DataType.DOUBLE);
+    }
+
+    /**
+     * Per-sample Jacobians {@code [B, out, in]} of the network outputs w.r.t. its inputs,
+     * {@code J[i, a, b] = d f_a(x_i) / d x_ib}, inputs of image models in (C, H, W) order: the out
+     * unit cotangents of every sample pulled back through the modules at once (no loss involved).
+     */
+    public synchronized INDArray inputJacobians(INDArray theta, INDArray x) {
+        if (chain == null) {
+            chain = new ChainProducts(model, loss);
+        }
+        return chain.inputJacobians(theta, x);
     }
 
     /** The factor on the summed loss for an objective's reduction: 1 (SUM), nllPerSum (NLL), 1/normalizer (MEAN). */
@@ -256,9 +293,54 @@ public final class LayerProducts {
         return 8L * (2L * batch * widthSum + 4L * parameters);
     }
 
+    /**
+     * An upper bound of the bytes the engine holds for one product (or the input Jacobians) over
+     * {@code rows} samples with a block of {@code k} directions, besides the caller's inputs and the
+     * {@code [k, N]} result: for dense chains one batch pass ({@code 4 N + 12 rows widths} doubles)
+     * and one chunk of direction buffers ({@link #bytesPerDirection} each, within
+     * {@link #DIRECTION_BUDGET_BYTES}); for image models the module-chain path's state, workspaces and
+     * accumulators. {@code widthSum} is the sum of the input's and every layer's per-sample width.
+     */
+    public static double workingBytes(Sequential model, long rows, long k) {
+        long n = model.parameterCount();
+        if (!isDenseChain(model)) {
+            return ChainProducts.workingBytes(model, rows, k);
+        }
+        long widths = model.inputSize();
+        for (long w : model.activationSizes()) {
+            widths += w;
+        }
+        double one = bytesPerDirection(rows, widths, n);
+        double chunk = Math.max(one, Math.min(k * one, DIRECTION_BUDGET_BYTES));
+        return 8.0 * 4 * n + 8.0 * 12 * rows * widths + chunk;
+    }
+
+    /** True when {@link #inputJacobians(Sequential, INDArray, INDArray)} applies (dense chains and image models the engine takes). */
+    public static boolean supportsInputJacobians(Sequential model) {
+        return isDenseChain(model) || ModuleChain.unsupportedReason(model) == null;
+    }
+
+    /** An upper bound of the bytes {@link #inputJacobians(Sequential, INDArray, INDArray)} holds for {@code rows} samples besides its {@code [B, out, in]} result. */
+    public static double inputJacobianBytes(Sequential model, long rows) {
+        return ChainProducts.workingBytes(model, rows, model.outputSize());
+    }
+
+    /** Per-sample input Jacobians {@code [B, out, in]} of a model (no loss needed); see {@link #inputJacobians(INDArray, INDArray)}. */
+    public static INDArray inputJacobians(Sequential model, INDArray theta, INDArray x) {
+        ChainProducts c = new ChainProducts(model, null);
+        try {
+            return c.inputJacobians(theta, x);
+        } finally {
+            c.close();
+        }
+    }
+
     /** Sets the memory for one chunk of direction buffers (tests use a small one to force chunking). */
     synchronized void directionBudget(long bytes) {
         directionBudget = bytes;
+        if (chain != null) {
+            chain.directionBudget(bytes);
+        }
     }
 
     private DirectionPass directionPass(int batch, int k) {

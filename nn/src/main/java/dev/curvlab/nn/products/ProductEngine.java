@@ -6,7 +6,7 @@ import java.util.Locale;
 
 /**
  * Which engine computes gradients and curvature products: {@link #LAYERS} the layer-level engine
- * ({@link LayerProducts}: dense chains with a built-in loss), {@link #GENERIC} the core autodiff
+ * ({@link LayerProducts}: dense chains and image models of conv2d, pooling, flatten and dense layers, with a built-in loss), {@link #GENERIC} the core autodiff
  * engine (any model and loss; the fallback and the test oracle), {@link #AUTO} layers where they
  * apply, generic elsewhere.
  */
