@@ -10,8 +10,12 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * plain loop that the JIT vectorises. Heap matrices ({@link Matrix#onHeap}) always take the Java loop. Not thread-safe (scratch arrays; one per engine).
  */
 final class Gemm {
-    /** Products of at most this many multiply-adds run in Java (crossover measured with ProductsRatios on the 2-core machine). */
-    static final long JAVA_MAX_MADDS = 1L << 15;
+    /**
+     * Products of at most this many multiply-adds run in Java. With BLAS called directly (~1 us) the
+     * Java loop only wins on tiny products: warm, the small MLP ran at the same speed with 0 or 2^15
+     * here, and a cold process (Iris training) ran 20% faster with BLAS throughout, which needs no JIT warm-up.
+     */
+    static final long JAVA_MAX_MADDS = 1L << 10;
 
     private double[] sa = new double[0];
     private double[] sb = new double[0];
