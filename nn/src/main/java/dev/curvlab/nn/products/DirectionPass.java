@@ -160,13 +160,17 @@ final class DirectionPass implements AutoCloseable {
             base.dA[l].read(rowsOfBase);
         }
         for (int b = 0; b < batch; b++) {
-            for (int o = 0; o < out; o++) {
-                int bo = b * out + o;
-                double d = s1[bo];
-                double c = exact ? rowsOfBase[bo] * s2[bo] : 0;
-                for (int j = 0; j < k; j++) {
-                    int at = (b * k + j) * out + o;
-                    block[at] = block[at] * d + (exact ? c * rzl[at] : 0);
+            int bo = b * out;
+            for (int j = 0; j < k; j++) {
+                int at = (b * k + j) * out;
+                if (exact) {
+                    for (int o = 0; o < out; o++) {
+                        block[at + o] = block[at + o] * s1[bo + o] + rowsOfBase[bo + o] * s2[bo + o] * rzl[at + o];
+                    }
+                } else {
+                    for (int o = 0; o < out; o++) {
+                        block[at + o] *= s1[bo + o];
+                    }
                 }
             }
         }
@@ -211,11 +215,11 @@ final class DirectionPass implements AutoCloseable {
     /** {@code target[b, j, o] = s'[b, o] * rz[b, j, o]}. */
     private void scaleByRows(double[] rzl, double[] s1, int out, double[] target) {
         for (int b = 0; b < batch; b++) {
-            for (int o = 0; o < out; o++) {
-                double d = s1[b * out + o];
-                for (int j = 0; j < k; j++) {
-                    int at = (b * k + j) * out + o;
-                    target[at] = d * rzl[at];
+            int bo = b * out;
+            for (int j = 0; j < k; j++) {
+                int at = (b * k + j) * out;
+                for (int o = 0; o < out; o++) {
+                    target[at + o] = s1[bo + o] * rzl[at + o];
                 }
             }
         }
