@@ -94,7 +94,7 @@ public final class LayerProducts {
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         pass.backward(true);
-        return new Gradient(pass.value, pass.grad.array.dup());
+        return new Gradient(pass.value, pass.gradientCopy());
     }
 
     /** {@code H V} for directions {@code vt: [k, N]}, returned {@code [k, N]}. */
