@@ -2,8 +2,11 @@ package dev.curvlab.nn.products;
 
 import dev.curvlab.core.kernels.RawAccess;
 import java.util.Arrays;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The workspace of one batch size B: the forward pass with its cached activations and the backward
@@ -15,7 +18,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   dA_L = factor * d loss / d h_L        dz_l = dA_l * s_l'(z_l)   dA_{l-1} = dz_l W_l^T
  *   grad Wb_l = a_l^T dz_l   (weights and bias in one GEMM, straight into the flat gradient)
  * </pre>
- * One GEMM per layer forward, two backward; activations and their derivatives in one loop per layer.
+ * One GEMM per layer forward, two backward (BLAS, or Java for small ones: {@link Gemm}); activations,
+ * their derivatives and the other elementwise work in Java loops over heap arrays, with one bulk copy
+ * per GEMM operand (h and the derivatives live on the heap; a, z, dz, dA in native memory for BLAS).
  * The state is cached: loading the same theta, inputs, targets and factor again keeps it, so
  * repeated products at one point (Lanczos, Hutch++) run the base passes once.
  */
@@ -40,6 +45,11 @@ final class BatchPass implements AutoCloseable {
     final double[] g;
     private final double[] thetaKey;
     private final double[] xKey;
+    private final double[] thetaIn;
+    private final double[] xIn;
+    private final double[] yIn;
+    /** Scratch for one layer's rows: pre-activations, products, or a layer input with its bias column. */
+    private final double[] rows;
     private double factor = Double.NaN;
     private boolean forward;
     private boolean secondDerivatives;
@@ -74,9 +84,9 @@ final class BatchPass implements AutoCloseable {
                 a[l].set(b * (in + 1) + in, 1.0);
             }
             z[l] = Matrix.zeros(batch, out);
-            h[l] = Matrix.zeros(batch, out);
-            d1[l] = Matrix.zeros(batch, out);
-            d2[l] = Matrix.zeros(batch, out);
+            h[l] = Matrix.onHeap(batch, out);
+            d1[l] = Matrix.onHeap(batch, out);
+            d2[l] = Matrix.onHeap(batch, out);
             dz[l] = Matrix.zeros(batch, out);
             dA[l] = Matrix.zeros(batch, out);
         }
@@ -86,6 +96,14 @@ final class BatchPass implements AutoCloseable {
         y = new double[batch * shapes.targetWidth()];
         thetaKey = new double[shapes.parameters()];
         xKey = new double[batch * shapes.in(0)];
+        thetaIn = new double[thetaKey.length];
+        xIn = new double[xKey.length];
+        yIn = new double[y.length];
+        int widest = 0;
+        for (int l = 0; l < layers; l++) {
+            widest = Math.max(widest, Math.max(shapes.in(l) + 1, shapes.out(l)));
+        }
+        rows = new double[Math.multiplyExact(batch, widest)];
     }
 
     /**
@@ -93,10 +111,10 @@ final class BatchPass implements AutoCloseable {
      * when all are equal to the last ones (compared by value, so arrays changed in place are seen).
      */
     void load(INDArray theta, INDArray x, INDArray targets, double lossFactor) {
-        double[] t = values(theta, shapes.parameters(), "theta");
-        double[] xv = values(x, xKey.length, "inputs");
-        double[] yv = values(targets, y.length, "targets");
-        if (lossFactor == factor && Arrays.equals(t, thetaKey) && Arrays.equals(xv, xKey) && Arrays.equals(yv, y)) {
+        readInto(theta, thetaIn, "theta");
+        readInto(x, xIn, "inputs");
+        readInto(targets, yIn, "targets");
+        if (lossFactor == factor && Arrays.equals(thetaIn, thetaKey) && Arrays.equals(xIn, xKey) && Arrays.equals(yIn, y)) {
             return;
         }
         forward = false;
@@ -104,26 +122,29 @@ final class BatchPass implements AutoCloseable {
         backward = false;
         gradient = false;
         factor = lossFactor;
-        System.arraycopy(t, 0, thetaKey, 0, t.length);
-        System.arraycopy(xv, 0, xKey, 0, xv.length);
-        System.arraycopy(yv, 0, y, 0, yv.length);
-        RawAccess.write(params.array, 0, t, 0, t.length);
-        int in = shapes.in(0);
-        for (int b = 0; b < batch; b++) {
-            for (int i = 0; i < in; i++) {
-                a[0].set(b * (in + 1) + i, xv[b * in + i]);
-            }
-        }
+        System.arraycopy(thetaIn, 0, thetaKey, 0, thetaIn.length);
+        System.arraycopy(xIn, 0, xKey, 0, xIn.length);
+        System.arraycopy(yIn, 0, y, 0, yIn.length);
+        params.write(thetaKey);
+        writeWithBias(xKey, shapes.in(0), a[0]);
     }
 
-    private static double[] values(INDArray v, int length, String what) {
-        if (v.length() != length) {
-            throw new IllegalArgumentException(what + " have " + v.length() + " elements, expected " + length);
+    /** Copies all elements of v (any data type or layout, C order) into dst, whose length it must have. */
+    private static void readInto(INDArray v, double[] dst, String what) {
+        if (v.length() != dst.length) {
+            throw new IllegalArgumentException(what + " have " + v.length() + " elements, expected " + dst.length);
         }
-        boolean direct = v.dataType() == DataType.DOUBLE && v.ordering() == 'c' && v.offset() == 0 && v.elementWiseStride() == 1
-                && !v.isView();
-        INDArray c = direct ? v : v.castTo(DataType.DOUBLE).dup('c');
-        return RawAccess.readAll(c);
+        INDArray c = RawAccess.isWholeDouble(v) && !v.isView() ? v : v.castTo(DataType.DOUBLE).dup('c');
+        RawAccess.read(c, 0, dst, 0, dst.length);
+    }
+
+    /** {@code target = [values, 1]}: rows of {@code width} values ({@code [batch, width]}) and the bias column, one bulk copy. */
+    private void writeWithBias(double[] values, int width, Matrix target) {
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(values, b * width, rows, b * (width + 1), width);
+            rows[b * (width + 1) + width] = 1.0;
+        }
+        target.write(rows);
     }
 
     /** Forward pass and loss: value, {@code dA_L}; with {@code second} also {@code s''} of every layer. */
@@ -134,16 +155,13 @@ final class BatchPass implements AutoCloseable {
         int layers = shapes.layers();
         for (int l = 0; l < layers; l++) {
             gemm.product(a[l], false, wb[l], false, z[l], 0.0);
-            ActivationKernels.apply(shapes.activation(l), z[l], h[l], d1[l], second ? d2[l] : null);
+            z[l].read(rows);
             int out = shapes.out(l);
+            ActivationKernels.apply(shapes.activation(l), rows, h[l].heap, d1[l].heap, second ? d2[l].heap : null, batch * out);
             if (l + 1 < layers) {
-                for (int b = 0; b < batch; b++) {
-                    for (int o = 0; o < out; o++) {
-                        a[l + 1].set(b * (out + 1) + o, h[l].get(b * out + o));
-                    }
-                }
+                writeWithBias(h[l].heap, out, a[l + 1]);
             } else {
-                RawAccess.read(h[l].array, 0, f, 0, f.length);
+                System.arraycopy(h[l].heap, 0, f, 0, f.length);
             }
         }
         int out = shapes.out(layers - 1);
@@ -151,7 +169,7 @@ final class BatchPass implements AutoCloseable {
         for (int i = 0; i < g.length; i++) {
             g[i] *= factor;
         }
-        RawAccess.write(dA[layers - 1].array, 0, g, 0, g.length);
+        dA[layers - 1].write(g);
         forward = true;
         secondDerivatives = second;
     }
@@ -163,9 +181,12 @@ final class BatchPass implements AutoCloseable {
         }
         for (int l = shapes.layers() - 1; l >= 0; l--) {
             int len = batch * shapes.out(l);
+            dA[l].read(rows);
+            double[] s1 = d1[l].heap;
             for (int i = 0; i < len; i++) {
-                dz[l].set(i, dA[l].get(i) * d1[l].get(i));
+                rows[i] *= s1[i];
             }
+            dz[l].write(rows);
             if (withGradient) {
                 gemm.product(a[l], true, dz[l], false, gradWb[l], 0.0);
             }
@@ -175,6 +196,13 @@ final class BatchPass implements AutoCloseable {
         }
         backward = true;
         gradient = withGradient;
+    }
+
+    /** A new array {@code [N]} holding the gradient: one allocation and one memcpy (ND4J's dup costs several times more in a cold process). */
+    INDArray gradientCopy() {
+        INDArray copy = Nd4j.createUninitialized(DataType.DOUBLE, shapes.parameters());
+        Pointer.memcpy(new DoublePointer(copy.data().addressPointer()), grad.pointer, 8L * shapes.parameters());
+        return copy;
     }
 
     /** The factor on the summed loss of the loaded state. */

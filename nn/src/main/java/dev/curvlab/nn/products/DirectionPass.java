@@ -1,7 +1,5 @@
 package dev.curvlab.nn.products;
 
-import dev.curvlab.core.kernels.RawAccess;
-
 /**
  * The workspace of k directions through a batch of B samples: Pearlmutter's R-operator
  * ({@code R{q} = d q(theta + r V) / dr} at r = 0) pushed forward and back for all k columns of V at
@@ -35,6 +33,14 @@ final class DirectionPass implements AutoCloseable {
     private final Matrix[] t2;
     private final double[] rf;
     private final double[] rg;
+    /** {@code Rz_l} of every layer on the heap ({@code [B, k, out_l]}), read once after its GEMMs, used again backward. */
+    private final double[][] rzHeap;
+    /** Scratch for one layer's direction block ({@code [B, k, out]} or {@code [in + 1, k, out]}). */
+    private final double[] block;
+    /** Scratch for one layer's {@code [k, in, out]} block. */
+    private final double[] cross;
+    /** Scratch for one layer's {@code [B, out]} batch-pass matrix. */
+    private final double[] rowsOfBase;
 
     DirectionPass(LayerShapes shapes, int batch, int k) {
         this.shapes = shapes;
@@ -49,6 +55,10 @@ final class DirectionPass implements AutoCloseable {
         rdA = new Matrix[layers];
         t1 = new Matrix[layers];
         t2 = new Matrix[layers];
+        rzHeap = new double[layers][];
+        int blockSize = 0;
+        int crossSize = 0;
+        int baseSize = 0;
         for (int l = 0; l < layers; l++) {
             int in = shapes.in(l);
             int out = shapes.out(l);
@@ -60,36 +70,41 @@ final class DirectionPass implements AutoCloseable {
             rdA[l] = Matrix.zeros(batch, k * out);
             t1[l] = Matrix.zeros(k * in, out);
             t2[l] = Matrix.zeros(in + 1, k * out);
+            rzHeap[l] = new double[batch * k * out];
+            blockSize = Math.max(blockSize, Math.max(batch, in + 1) * k * out);
+            crossSize = Math.max(crossSize, k * in * out);
+            baseSize = Math.max(baseSize, batch * out);
         }
         int outs = shapes.out(layers - 1);
         rf = new double[batch * k * outs];
         rg = new double[batch * k * outs];
+        block = new double[blockSize];
+        cross = new double[crossSize];
+        rowsOfBase = new double[baseSize];
     }
 
-    /** Rows {@code j0 .. j0+k} of {@code vt: [*, N]} into the per-layer direction blocks. */
-    void loadDirections(RawAccess.Elements vt, int j0) {
+    /** Rows {@code v: [k, N]} (this chunk's directions) into the per-layer blocks {@code P_l: [in+1, k, out]} and {@code V_l: [k, in, out]}. */
+    void loadDirections(double[] v) {
         int n = shapes.parameters();
         for (int l = 0; l < shapes.layers(); l++) {
             int in = shapes.in(l);
             int out = shapes.out(l);
             int off = shapes.offset(l);
-            for (int j = 0; j < k; j++) {
-                long row = (long) (j0 + j) * n + off;
-                for (int i = 0; i <= in; i++) {
-                    for (int o = 0; o < out; o++) {
-                        double v = vt.get(row + (long) i * out + o);
-                        p[l].set(i * k * out + j * out + o, v);
-                        if (i < in) {
-                            vw[l].set((j * in + i) * out + o, v);
-                        }
-                    }
+            for (int i = 0; i <= in; i++) {
+                for (int j = 0; j < k; j++) {
+                    System.arraycopy(v, j * n + off + i * out, block, (i * k + j) * out, out);
                 }
             }
+            p[l].write(block);
+            for (int j = 0; j < k; j++) {
+                System.arraycopy(v, j * n + off, block, j * in * out, in * out);
+            }
+            vw[l].write(block);
         }
     }
 
-    /** {@code H V} (exact) or {@code G V} (Gauss-Newton) into rows {@code j0..} of {@code result: [*, N]}; the batch pass is forward (and for H, backward). */
-    void curvatureProduct(BatchPass base, OutputLoss loss, boolean exact, RawAccess.Elements result, int j0) {
+    /** {@code H V} (exact) or {@code G V} (Gauss-Newton) into {@code result: [k, N]}; the batch pass is forward (and for H, backward). */
+    void curvatureProduct(BatchPass base, OutputLoss loss, boolean exact, double[] result) {
         int layers = shapes.layers();
         for (int l = 0; l < layers; l++) {
             int in = shapes.in(l);
@@ -98,7 +113,12 @@ final class DirectionPass implements AutoCloseable {
             if (l > 0) {
                 gemm.product(ra[l].as(batch * k, in), false, base.w[l], false, rz[l].as(batch * k, out), 1.0);
             }
-            scaleByRows(rz[l], base.d1[l], out, l + 1 < layers ? ra[l + 1] : null, rf);
+            rz[l].read(rzHeap[l]);
+            boolean last = l + 1 == layers;
+            scaleByRows(rzHeap[l], base.d1[l].heap, out, last ? rf : block);
+            if (!last) {
+                ra[l + 1].write(block);
+            }
         }
         int outs = shapes.out(layers - 1);
         loss.hessianProduct(base.f, base.y, batch, outs, k, rf, rg);
@@ -106,27 +126,21 @@ final class DirectionPass implements AutoCloseable {
         for (int l = layers - 1; l >= 0; l--) {
             int in = shapes.in(l);
             int out = shapes.out(l);
-            Matrix s1 = base.d1[l];
-            Matrix s2 = base.d2[l];
-            Matrix da = base.dA[l];
-            for (int b = 0; b < batch; b++) {
-                for (int o = 0; o < out; o++) {
-                    int bo = b * out + o;
-                    double d = s1.get(bo);
-                    double c = exact ? da.get(bo) * s2.get(bo) : 0;
-                    for (int j = 0; j < k; j++) {
-                        int at = (b * k + j) * out + o;
-                        double up = l == layers - 1 ? factor * rg[at] : rdA[l].get(at);
-                        rdz[l].set(at, up * d + (exact ? c * rz[l].get(at) : 0));
-                    }
+            if (l == layers - 1) {
+                for (int i = 0; i < rg.length; i++) {
+                    block[i] = factor * rg[i];
                 }
+            } else {
+                rdA[l].read(block);
             }
+            rdzInPlace(base, l, exact);
+            rdz[l].write(block);
             gemm.product(base.a[l], true, rdz[l], false, t2[l], 0.0);
-            boolean cross = exact && l > 0;
-            if (cross) {
+            boolean withCross = exact && l > 0;
+            if (withCross) {
                 gemm.product(ra[l], true, base.dz[l], false, t1[l], 0.0);
             }
-            writeBlock(l, result, j0, cross);
+            writeBlock(l, result, withCross);
             if (l > 0) {
                 gemm.product(rdz[l].as(batch * k, out), false, base.w[l], true, rdA[l - 1].as(batch * k, in), 0.0);
                 if (exact) {
@@ -136,18 +150,46 @@ final class DirectionPass implements AutoCloseable {
         }
     }
 
-    /** {@code G^T G V} for per-sample gradients G (rows of the batch pass's dz and a). */
-    void empiricalFisherProduct(BatchPass base, RawAccess.Elements result, int j0) {
+    /** {@code Rdz_l = RdA_l s_l' (+ dA_l s_l'' Rz_l when exact)}, in place on {@link #block} (which holds {@code RdA_l}). */
+    private void rdzInPlace(BatchPass base, int l, boolean exact) {
+        int out = shapes.out(l);
+        double[] s1 = base.d1[l].heap;
+        double[] s2 = base.d2[l].heap;
+        double[] rzl = rzHeap[l];
+        if (exact) {
+            base.dA[l].read(rowsOfBase);
+        }
+        for (int b = 0; b < batch; b++) {
+            int bo = b * out;
+            for (int j = 0; j < k; j++) {
+                int at = (b * k + j) * out;
+                if (exact) {
+                    for (int o = 0; o < out; o++) {
+                        block[at + o] = block[at + o] * s1[bo + o] + rowsOfBase[bo + o] * s2[bo + o] * rzl[at + o];
+                    }
+                } else {
+                    for (int o = 0; o < out; o++) {
+                        block[at + o] *= s1[bo + o];
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code G^T G V} for per-sample gradients G (rows of the batch pass's dz and a) into {@code result: [k, N]}. */
+    void empiricalFisherProduct(BatchPass base, double[] result) {
         int layers = shapes.layers();
         double[] u = new double[batch * k];
         for (int l = 0; l < layers; l++) {
             int out = shapes.out(l);
             gemm.product(base.a[l], false, p[l], false, rz[l], 0.0);
+            rz[l].read(block);
+            base.dz[l].read(rowsOfBase);
             for (int b = 0; b < batch; b++) {
                 for (int j = 0; j < k; j++) {
                     double s = 0;
                     for (int o = 0; o < out; o++) {
-                        s += base.dz[l].get(b * out + o) * rz[l].get((b * k + j) * out + o);
+                        s += rowsOfBase[b * out + o] * block[(b * k + j) * out + o];
                     }
                     u[b * k + j] += s;
                 }
@@ -155,52 +197,53 @@ final class DirectionPass implements AutoCloseable {
         }
         for (int l = 0; l < layers; l++) {
             int out = shapes.out(l);
+            base.dz[l].read(rowsOfBase);
             for (int b = 0; b < batch; b++) {
                 for (int j = 0; j < k; j++) {
                     double c = u[b * k + j];
                     for (int o = 0; o < out; o++) {
-                        rdz[l].set((b * k + j) * out + o, c * base.dz[l].get(b * out + o));
+                        block[(b * k + j) * out + o] = c * rowsOfBase[b * out + o];
                     }
                 }
             }
+            rdz[l].write(block);
             gemm.product(base.a[l], true, rdz[l], false, t2[l], 0.0);
-            writeBlock(l, result, j0, false);
+            writeBlock(l, result, false);
         }
     }
 
-    /** {@code target[b, j, o] = s'[b, o] * rz[b, j, o]} into a matrix, or (last layer) into {@code last}. */
-    private void scaleByRows(Matrix rzl, Matrix s1, int out, Matrix target, double[] last) {
+    /** {@code target[b, j, o] = s'[b, o] * rz[b, j, o]}. */
+    private void scaleByRows(double[] rzl, double[] s1, int out, double[] target) {
         for (int b = 0; b < batch; b++) {
-            for (int o = 0; o < out; o++) {
-                double d = s1.get(b * out + o);
-                for (int j = 0; j < k; j++) {
-                    int at = (b * k + j) * out + o;
-                    double v = d * rzl.get(at);
-                    if (target != null) {
-                        target.set(at, v);
-                    } else {
-                        last[at] = v;
-                    }
+            int bo = b * out;
+            for (int j = 0; j < k; j++) {
+                int at = (b * k + j) * out;
+                for (int o = 0; o < out; o++) {
+                    target[at + o] = s1[bo + o] * rzl[at + o];
                 }
             }
         }
     }
 
-    /** Layer l's block of result rows {@code j0..j0+k}: {@code t2} (as [in+1, k, out]) plus, with {@code cross}, {@code t1} (as [k, in, out]) on the W rows. */
-    private void writeBlock(int l, RawAccess.Elements result, int j0, boolean cross) {
+    /** Layer l's block of {@code result: [k, N]}: {@code t2} (as [in+1, k, out]) plus, with {@code withCross}, {@code t1} (as [k, in, out]) on the W rows. */
+    private void writeBlock(int l, double[] result, boolean withCross) {
         int in = shapes.in(l);
         int out = shapes.out(l);
         int n = shapes.parameters();
         int off = shapes.offset(l);
+        t2[l].read(block);
+        if (withCross) {
+            t1[l].read(cross);
+        }
         for (int j = 0; j < k; j++) {
-            long row = (long) (j0 + j) * n + off;
+            int row = j * n + off;
             for (int i = 0; i <= in; i++) {
-                for (int o = 0; o < out; o++) {
-                    double v = t2[l].get(i * k * out + j * out + o);
-                    if (cross && i < in) {
-                        v += t1[l].get((j * in + i) * out + o);
+                System.arraycopy(block, (i * k + j) * out, result, row + i * out, out);
+                if (withCross && i < in) {
+                    int c = (j * in + i) * out;
+                    for (int o = 0; o < out; o++) {
+                        result[row + i * out + o] += cross[c + o];
                     }
-                    result.set(row + (long) i * out + o, v);
                 }
             }
         }

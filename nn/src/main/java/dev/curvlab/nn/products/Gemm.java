@@ -1,17 +1,21 @@
 package dev.curvlab.nn.products;
 
-import org.nd4j.linalg.factory.Nd4j;
+import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
  * {@code C = op(A) op(B) + beta C} on preallocated {@link Matrix} operands, dispatched by size:
- * BLAS through {@code Nd4j.gemm} (into the preallocated C, no allocation) for all but small
- * products; where one ND4J call (~15-30 us here, far more when the cores are busy) costs more than
- * the arithmetic, the operands are copied to Java arrays (one memcpy each) and multiplied in a
- * plain loop that the JIT vectorises. Not thread-safe (scratch arrays; one per engine).
+ * OpenBLAS's {@code cblas_dgemm} called directly on the operands' native memory (the library ND4J
+ * links; ~1 us per call, where {@code Nd4j.gemm} adds 10-60 us of op dispatch) for all but small
+ * products; for those the operands are copied to Java arrays (one memcpy each) and multiplied in a
+ * plain loop that the JIT vectorises. Heap matrices ({@link Matrix#onHeap}) always take the Java loop. Not thread-safe (scratch arrays; one per engine).
  */
 final class Gemm {
-    /** Products of at most this many multiply-adds run in Java (crossover measured with ProductsRatios on the 2-core machine). */
-    static final long JAVA_MAX_MADDS = 1L << 15;
+    /**
+     * Products of at most this many multiply-adds run in Java. With BLAS called directly (~1 us) the
+     * Java loop only wins on tiny products: warm, the small MLP ran at the same speed with 0 or 2^15
+     * here, and a cold process (Iris training) ran 20% faster with BLAS throughout, which needs no JIT warm-up.
+     */
+    static final long JAVA_MAX_MADDS = 1L << 10;
 
     private double[] sa = new double[0];
     private double[] sb = new double[0];
@@ -25,10 +29,12 @@ final class Gemm {
             throw new IllegalStateException("gemm shapes: op(A) [" + m + ", " + inner + "], op(B) [" + (tb ? b.cols : b.rows) + ", " + n
                     + "], C [" + c.rows + ", " + c.cols + "]");
         }
-        if ((long) m * n * inner <= JAVA_MAX_MADDS) {
+        if ((long) m * n * inner <= JAVA_MAX_MADDS || a.pointer == null || b.pointer == null || c.pointer == null) {
             javaProduct(a, ta, b, tb, c, beta, m, inner, n);
         } else {
-            Nd4j.gemm(a.array, b.array, c.array, ta, tb, 1.0, beta);
+            openblas_nolapack.cblas_dgemm(openblas_nolapack.CblasRowMajor, ta ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+                    tb ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans, m, n, inner, 1.0, a.pointer, a.cols, b.pointer, b.cols,
+                    beta, c.pointer, c.cols);
         }
     }
 

@@ -104,7 +104,7 @@ public final class LayerProducts {
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         pass.backward(true);
-        return new Gradient(pass.value, pass.grad.array.dup());
+        return new Gradient(pass.value, pass.gradientCopy());
     }
 
     /** {@code H V} for directions {@code vt: [k, N]}, returned {@code [k, N]}. */
@@ -119,7 +119,7 @@ public final class LayerProducts {
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, true);
         pass.backward(false);
-        return overDirections(pass, vt, (d, v, out, j0) -> d.curvatureProduct(pass, outputLoss, true, out, j0));
+        return overDirections(pass, vt, (d, out) -> d.curvatureProduct(pass, outputLoss, true, out));
     }
 
     /** {@code G V = J^T H_out J V} for directions {@code vt: [k, N]}, returned {@code [k, N]}. */
@@ -133,7 +133,7 @@ public final class LayerProducts {
         }
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
-        return overDirections(pass, vt, (d, v, out, j0) -> d.curvatureProduct(pass, outputLoss, false, out, j0));
+        return overDirections(pass, vt, (d, out) -> d.curvatureProduct(pass, outputLoss, false, out));
     }
 
     /** {@code sum_i g_i g_i^T V} with {@code g_i} the gradient of sample i's loss (times factor). */
@@ -148,7 +148,7 @@ public final class LayerProducts {
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         pass.backward(false);
-        return overDirections(pass, vt, (d, v, out, j0) -> d.empiricalFisherProduct(pass, out, j0));
+        return overDirections(pass, vt, (d, out) -> d.empiricalFisherProduct(pass, out));
     }
 
     /** Per-sample gradients {@code [B, N]}: row i is the gradient of sample i's loss (times factor). */
@@ -242,8 +242,9 @@ public final class LayerProducts {
 
     // ---------------------------------------------------------------- workspaces
 
+    /** One chunk's product into {@code out: [kc, N]} (heap rows), the chunk's directions loaded in {@code d}. */
     private interface ChunkProduct {
-        void run(DirectionPass d, RawAccess.Elements vt, RawAccess.Elements out, int j0);
+        void run(DirectionPass d, double[] out);
     }
 
     private BatchPass pass(INDArray theta, INDArray x, INDArray targets, double factor) {
@@ -267,14 +268,16 @@ public final class LayerProducts {
         INDArray v = vt.dataType() == DataType.DOUBLE && vt.ordering() == 'c' && vt.offset() == 0 && !vt.isView() ? vt
                 : vt.castTo(DataType.DOUBLE).dup('c');
         INDArray out = Nd4j.create(DataType.DOUBLE, new long[] {k, n}, 'c');
-        RawAccess.Elements vin = RawAccess.elements(v);
-        RawAccess.Elements vout = RawAccess.elements(out);
         int chunk = chunk(pass.batch, k);
+        double[] rows = new double[Math.multiplyExact(Math.min(chunk, k), n)];
+        double[] result = new double[rows.length];
         for (int j0 = 0; j0 < k; j0 += chunk) {
             int kc = Math.min(chunk, k - j0);
             DirectionPass d = directionPass(pass.batch, kc);
-            d.loadDirections(vin, j0);
-            product.run(d, vin, vout, j0);
+            RawAccess.read(v, (long) j0 * n, rows, 0, kc * n);
+            d.loadDirections(rows);
+            product.run(d, result);
+            RawAccess.write(out, (long) j0 * n, result, 0, kc * n);
         }
         return out;
     }
@@ -290,7 +293,7 @@ public final class LayerProducts {
      * {@code max(1, min(k, DIRECTION_BUDGET_BYTES / bytesPerDirection))} of them at once.
      */
     public static long bytesPerDirection(long batch, long widthSum, long parameters) {
-        return 8L * (2L * batch * widthSum + 4L * parameters);
+        return 8L * (2L * batch * widthSum + 8L * parameters);
     }
 
     /**

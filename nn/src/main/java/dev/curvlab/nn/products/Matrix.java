@@ -1,6 +1,7 @@
 package dev.curvlab.nn.products;
 
 import dev.curvlab.core.kernels.RawAccess;
+import org.bytedeco.javacpp.DoublePointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -20,14 +21,13 @@ final class Matrix {
     private final INDArray owner;
     private final RawAccess.Elements at;
     private final long base;
+    /** The first element's native address as a BLAS operand (position = base); null on the heap. */
+    final DoublePointer pointer;
+    /** The elements of a heap matrix (never a BLAS operand: activation derivatives); null for native ones. */
+    final double[] heap;
 
     private Matrix(INDArray array, int rows, int cols, INDArray owner, long base) {
-        this.array = array;
-        this.owner = owner;
-        this.rows = rows;
-        this.cols = cols;
-        this.at = owner == array ? RawAccess.elements(owner) : null;
-        this.base = base;
+        this(array, rows, cols, owner, base, RawAccess.elements(owner));
     }
 
     private Matrix(INDArray array, int rows, int cols, INDArray owner, long base, RawAccess.Elements at) {
@@ -37,6 +37,24 @@ final class Matrix {
         this.cols = cols;
         this.at = at;
         this.base = base;
+        this.pointer = new DoublePointer(owner.data().addressPointer()).position(base);
+        this.heap = null;
+    }
+
+    private Matrix(double[] heap, int rows, int cols) {
+        this.array = null;
+        this.owner = null;
+        this.rows = rows;
+        this.cols = cols;
+        this.at = null;
+        this.base = 0;
+        this.pointer = null;
+        this.heap = heap;
+    }
+
+    /** A new zero matrix in a Java array, for operands of Java loops only (no ND4J array, not a GEMM operand). */
+    static Matrix onHeap(int rows, int cols) {
+        return new Matrix(new double[Math.multiplyExact(rows, cols)], rows, cols);
     }
 
     /** A new zero matrix. */
@@ -67,24 +85,38 @@ final class Matrix {
     }
 
     double get(int flat) {
-        return at.get(base + flat);
+        return heap != null ? heap[flat] : at.get(base + flat);
     }
 
     void set(int flat, double v) {
-        at.set(base + flat, v);
+        if (heap != null) {
+            heap[flat] = v;
+        } else {
+            at.set(base + flat, v);
+        }
     }
 
     /** Copies all elements into {@code dst[0..rows*cols)} (one memcpy). */
     void read(double[] dst) {
-        RawAccess.read(owner, base, dst, 0, rows * cols);
+        if (heap != null) {
+            System.arraycopy(heap, 0, dst, 0, rows * cols);
+        } else {
+            pointer.get(dst, 0, rows * cols);
+        }
     }
 
     /** Copies {@code src[0..rows*cols)} into the elements (one memcpy). */
     void write(double[] src) {
-        RawAccess.write(owner, base, src, 0, rows * cols);
+        if (heap != null) {
+            System.arraycopy(src, 0, heap, 0, rows * cols);
+        } else {
+            pointer.put(src, 0, rows * cols);
+        }
     }
 
     void close() {
-        array.close();
+        if (array != null) {
+            array.close();
+        }
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.curvlab.core.check.Tolerances;
 import dev.curvlab.nn.data.Dataset;
 import dev.curvlab.nn.data.Datasets;
 import dev.curvlab.nn.data.Standardizer;
@@ -232,5 +233,17 @@ class TrainerTest {
         assertTrue(layers.theta().sub(generic.theta()).amaxNumber().doubleValue() <= 1e-10 * scale, "parameters after 25 steps");
         assertEquals(generic.finalLoss(), layers.finalLoss(), 1e-12);
         assertArrayEquals(generic.lossHistory(), layers.lossHistory(), 1e-12);
+    }
+
+    /** The Java norm against a closed form (3-4-5, far beyond the square's overflow) and against ND4J's norm2 on a view. */
+    @Test
+    void gradientNormInJavaMatchesClosedFormAndNd4j() {
+        assertEquals(5e200, Trainer.norm2(Nd4j.createFromArray(3e200, 0.0, -4e200)), Tolerances.EXACT * 5e200);
+        assertEquals(0.0, Trainer.norm2(Nd4j.zeros(DataType.DOUBLE, 4)));
+        INDArray m = Nd4j.rand(DataType.DOUBLE, 7, 3);
+        INDArray column = m.getColumn(1);
+        assertEquals(column.norm2Number().doubleValue(), Trainer.norm2(column), Tolerances.EXACT);
+        INDArray whole = m.reshape(21).dup();
+        assertEquals(whole.norm2Number().doubleValue(), Trainer.norm2(whole), Tolerances.EXACT);
     }
 }
