@@ -171,9 +171,9 @@ public final class StructuredHessian {
             long[] offsets = c.model().layerOffsets();
             long base = offsets[span[0]];
             sink.symmetricByConstruction();
-            NativeGarbage guard = plan.garbageGuard();
-            if (plan.inMemory() && plan.checkpoint() == null) {
-                INDArray h = sink.wholeMatrix();            // the output file itself when there is one
+            INDArray h = sink.wholeMatrix();               // the output file itself when there is one; null when streamed
+            NativeGarbage guard = plan.garbageGuard();      // counts from here: an in-memory result is resident already
+            if (h != null && plan.checkpoint() == null) {
                 assemble(c, span, h, new KroneckerBlocks.Workspace(), chunk, guard);
                 sink.acceptAll(h);
             } else {                                        // streamed or checkpointed: one layer's rows at a time
