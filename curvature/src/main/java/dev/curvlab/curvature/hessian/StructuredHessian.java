@@ -66,9 +66,9 @@ public final class StructuredHessian {
     /** Per-sample tensors of one chunk are kept under this many doubles (128 MB) unless the budget asks for fewer. */
     static final long CHUNK_DOUBLES = 16L << 20;
     /**
-     * Peak over {@link #peakPerSampleDoubles}, from {@code bench/memory-check.sh}; the measured peaks
-     * of issue 10's cases still vary by hundreds of MB from run to run (garbage released on the
-     * collector's schedule), so this is not yet a bound (README, Memory).
+     * Peak over {@link #peakPerSampleDoubles}: a chunk's live states and their transients. The
+     * garbage they leave is freed by {@code NativeGarbage} once the process passes the plan, so with
+     * this factor issue 10's cases peak within budget + JVM baseline ({@code bench/memory-check.sh}).
      */
     static final double TRANSIENT_FACTOR = 2.0;
 
