@@ -172,11 +172,11 @@ public final class Ops {
         for (int i = 0; i < all.length; i++) {
             all[i] = i;
         }
-        return new Reduction.Sum(all, false).bind(x);
+        return new AxisReduction.Sum(all, false).bind(x);
     }
 
     public static Tensor sum(Tensor x, int axis, boolean keepDims) {
-        return new Reduction.Sum(new int[] {Shapes.axis("sum", axis, x.rank())}, keepDims).bind(x);
+        return new AxisReduction.Sum(new int[] {Shapes.axis("sum", axis, x.rank())}, keepDims).bind(x);
     }
 
     /** Sum over several axes. */
@@ -185,7 +185,7 @@ public final class Ops {
         for (int i = 0; i < a.length; i++) {
             a[i] = Shapes.axis("sum", axes[i], x.rank());
         }
-        return new Reduction.Sum(a, keepDims).bind(x);
+        return new AxisReduction.Sum(a, keepDims).bind(x);
     }
 
     /** Mean of all elements, rank 0. */
@@ -199,7 +199,7 @@ public final class Ops {
 
     /** {@code log(sum(exp(x), axis))}, stable. */
     public static Tensor logSumExp(Tensor x, int axis, boolean keepDims) {
-        return new Reduction.LogSumExp(Shapes.axis("logsumexp", axis, x.rank()), keepDims).bind(x);
+        return new AxisReduction.LogSumExp(Shapes.axis("logsumexp", axis, x.rank()), keepDims).bind(x);
     }
 
     /** {@code x - logSumExp(x, axis)}: log-probabilities of a softmax. */
@@ -413,7 +413,7 @@ public final class Ops {
             return g;
         }
         int[] axes = Shapes.expandedAxes(shape, g.shapeRef());
-        Tensor s = new Reduction.Sum(axes, true).bind(g);
+        Tensor s = new AxisReduction.Sum(axes, true).bind(g);
         return Arrays.equals(s.shapeRef(), shape) ? s : reshape(s, shape);
     }
 

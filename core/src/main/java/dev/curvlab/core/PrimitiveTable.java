@@ -19,7 +19,7 @@ public final class PrimitiveTable {
     /** Broadcasting binary ops and select ({@link Binary}, {@link Select}). */
     public static final List<String> BINARY = List.of("add", "sub", "mul", "div", "where");
 
-    /** Reductions ({@link Reduction}). */
+    /** Reductions ({@link AxisReduction}). */
     public static final List<String> REDUCTION = List.of("sum", "logsumexp");
 
     /** Structural, linear ({@link Structural}). */

@@ -3,7 +3,7 @@ package dev.curvlab.curvature.cli;
 import dev.curvlab.curvature.operator.HessianOperator;
 import dev.curvlab.curvature.spectrum.EigenResult;
 import dev.curvlab.curvature.spectrum.Lanczos;
-import dev.curvlab.curvature.spectrum.LanczosOptions;
+import dev.curvlab.curvature.spectrum.EigensolverOptions;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -83,7 +83,7 @@ final class EigsCommand extends CurvlabSubcommand {
         HessianOperator op = targets.configure(new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), p.batchSize()));
         long t0 = System.nanoTime();
         try (CliProgress progress = progress("iterations")) {
-            EigenResult result = Lanczos.extremal(op, k, which, new LanczosOptions(tol, maxIterations, seed, progress));
+            EigenResult result = Lanczos.extremal(op, k, which, new EigensolverOptions(tol, maxIterations, seed, progress));
             double seconds = (System.nanoTime() - t0) / 1e9;
             double[] values = result.values();
             boolean accepted = result.converged() || allowUnconverged;

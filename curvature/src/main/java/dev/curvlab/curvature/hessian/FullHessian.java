@@ -180,17 +180,21 @@ public final class FullHessian {
 
     /**
      * What the preflight decided: the result in memory or streamed to {@code partial}, the checkpoint,
-     * the parameter range {@code [start, end)}, and samples per chunk for the structured method.
+     * the parameter range {@code [start, end)}, samples per chunk for the structured method, and the
+     * method's working memory besides the result.
      */
     record Plan(boolean inMemory, Path partial, HessianCheckpoint checkpoint, long rangeStart, long rangeEnd, long chunkSamples,
-            double plannedBytes, double budgetBytes) {
+            double workingBytes) {
         long size() {
             return rangeEnd - rangeStart;
         }
 
-        /** Frees native garbage whenever the computation runs past this plan (see {@link NativeGarbage}). */
+        /**
+         * Frees native garbage whenever the process grows past this plan's working memory (see
+         * {@link NativeGarbage}); made once the result is allocated.
+         */
         NativeGarbage garbageGuard() {
-            return NativeGarbage.beyond(plannedBytes, budgetBytes);
+            return NativeGarbage.beyond(workingBytes);
         }
     }
 
@@ -279,7 +283,7 @@ public final class FullHessian {
     static Plan preflight(LinearOperator op, long[] range, int k, double perColumn, HessianMethod method, Options o) throws IOException {
         long n = range[1] - range[0];
         double result = 8.0 * n * n;
-        double budget = o.budget.bytes();
+        double budget = o.budget.bytes() - MemoryBudget.RUNTIME_RESERVE;
         boolean stream = o.out != null || o.checkpoint != null;
         boolean symmetric = op.capabilities().symmetric();
         Working inMemory = working(op, range, k, perColumn, method, budget - result, false);
@@ -294,10 +298,11 @@ public final class FullHessian {
                     : String.format("%s (N^2 x 8 bytes) plus about %s working memory%s", MemoryBudget.format(result), MemoryBudget.format(alone.bytes()),
                             symmetric ? "" : " (a non-symmetric operator's matrix is assembled in memory)");
             throw new HessianTooLargeException(String.format(
-                    "a dense Hessian of N = %d parameters needs %s, more than the %s budget (--max-memory). Alternatives: a smaller --block,"
+                    "a dense Hessian of N = %d parameters needs %s and %s for the running JVM, more than the %s budget (--max-memory)."
+                            + " Alternatives: a smaller --block,"
                             + " the Hessian of one layer's block (--layer), Hessian-vector products (hvp), estimators that never form the"
                             + " matrix (eigs, trace), structured approximations (curvlab kfac, diag, laplace --structure kron)%s",
-                    n, need, MemoryBudget.format(o.budget.bytes()), streaming));
+                    n, need, MemoryBudget.format(MemoryBudget.RUNTIME_RESERVE), MemoryBudget.format(o.budget.bytes()), streaming));
         }
         if (!symmetric && o.checkpoint != null) {
             throw new IllegalArgumentException("a non-symmetric operator's matrix is assembled by columns in memory and cannot be checkpointed");
@@ -317,8 +322,7 @@ public final class FullHessian {
             LOG.info("hessian: {} does not fit the {} memory budget; streaming blocks to {}", MemoryBudget.format(result),
                     MemoryBudget.format(o.budget.bytes()), partial);
         }
-        double planned = chosen.bytes() + (fits ? result : 0);
-        return new Plan(fits, partial, cp, range[0], range[1], chosen.chunkSamples(), planned, budget);
+        return new Plan(fits, partial, cp, range[0], range[1], chosen.chunkSamples(), chosen.bytes());
     }
 
     /**
@@ -332,7 +336,7 @@ public final class FullHessian {
         boolean symmetric = op.capabilities().symmetric();
         try (RowBandSink sink = RowBandSink.open(n, plan, o, method, k, () -> Fingerprint.of(op))) {
             int blockSize = sink.blockSize();
-            INDArray byColumns = symmetric ? null : sink.wholeMatrix();
+            INDArray byColumns = sink.wholeMatrix();                                    // resident before the guard starts counting
             NativeGarbage guard = plan.garbageGuard();
             for (long j = sink.resumeRow(); j < n; j += blockSize) {
                 long count = Math.min(blockSize, n - j);
@@ -341,7 +345,7 @@ public final class FullHessian {
                     INDArray rows = columns.transpose().dup('c');                            // = A[J, range], stored as rows J
                     sink.accept(j, rows);
                     rows.close();
-                } else {
+                } else {                                                                    // byColumns is the in-memory matrix
                     byColumns.get(NDArrayIndex.all(), NDArrayIndex.interval(j, j + count)).assign(columns);
                     o.progress.progress("hessian", j + count, n);
                 }

@@ -115,6 +115,25 @@ final class KroneckerBlocks {
             return kr = grow(kr, n);
         }
 
+        /** The roles of the Java copies of native arrays a pair reads element by element. */
+        enum Copy { INPUTS_K, INPUTS_J, FIRST_ORDER, GRADIENT_J, GROUP_FIRST_ORDER }
+
+        private final double[][] copies = new double[Copy.values().length][0];
+
+        /**
+         * The elements of {@code a} (C order) in the Java array kept for {@code role} (grown when too
+         * short, possibly longer than {@code a}); valid until the next copy for that role. Reusing
+         * these arrays keeps the per-pair copies off the garbage collector's books: fresh copies
+         * (about 0.5 GB per run of issue 10's 20-64-64-10 case) grew the Java heap by hundreds of MB
+         * that no budget counted.
+         */
+        double[] copyOf(Copy role, INDArray a) {
+            int n = Math.toIntExact(a.length());
+            double[] buffer = copies[role.ordinal()] = grow(copies[role.ordinal()], n);
+            RawAccess.read(a, 0, buffer, 0, n);
+            return buffer;
+        }
+
         private static double[] grow(double[] a, int n) {
             return a.length >= n ? a : new double[n];
         }
@@ -197,8 +216,8 @@ final class KroneckerBlocks {
         PairShape shape = new PairShape(st, k, j, settings.layerOffsets());
         INDArray curvature = pairCurvature(st, shape);                                      // R_kj (or R^T): [S, out_k, out_j]
         INDArray curvatureRows = curvature.reshape('c', new long[] {shape.samples, shape.width});
-        double[] inputsK = RawAccess.readAll(st.aug[k]);
-        double[] inputsJ = shape.diagonal ? inputsK : RawAccess.readAll(st.aug[j]);
+        double[] inputsK = ws.copyOf(Workspace.Copy.INPUTS_K, st.aug[k]);
+        double[] inputsJ = shape.diagonal ? inputsK : ws.copyOf(Workspace.Copy.INPUTS_J, st.aug[j]);
         FirstOrder firstOrder = firstOrder(st, shape, settings, ws);
         for (int first = 0; first < shape.inputsJ;) {
             Group group = group(shape, first, firstOrder.nonAdjacent(), ws);
@@ -229,7 +248,7 @@ final class KroneckerBlocks {
         }
         if (shape.j == shape.k + 1) {
             INDArray e = adjacentFirstOrder(st, shape.k, shape.j, settings.scale());
-            double[] adjacent = RawAccess.readAll(e);
+            double[] adjacent = ws.copyOf(Workspace.Copy.FIRST_ORDER, e);
             e.close();
             return new FirstOrder(adjacent, null, null, null);
         }
@@ -237,9 +256,9 @@ final class KroneckerBlocks {
         int inputs = shape.inputsJ - 1;
         try {
             if ((long) shape.inputsK * shape.outputsK * inputs * shape.outputsJ <= ws.limit) {
-                return new FirstOrder(null, firstOrderWhole(st, shape.k, shape.j, settings.scale(), jacobian), null, null);
+                return new FirstOrder(null, firstOrderWhole(st, shape.k, shape.j, settings.scale(), jacobian, ws), null, null);
             }
-            return new FirstOrder(null, null, RawAccess.readAll(jacobian), RawAccess.readAll(st.g[shape.j]));
+            return new FirstOrder(null, null, ws.copyOf(Workspace.Copy.FIRST_ORDER, jacobian), ws.copyOf(Workspace.Copy.GRADIENT_J, st.g[shape.j]));
         } finally {
             jacobian.close();
         }
@@ -403,7 +422,7 @@ final class KroneckerBlocks {
      * {@code u_k^T Y} with {@code Y[s, (o, i', p)] = T[s, o, i'] g_j[s, p]}, one broadcast multiply
      * and one GEMM, returned as {@code [A_k, out_k, in_j, out_j]}.
      */
-    private static double[] firstOrderWhole(LayerStates st, int k, int j, double scale, INDArray jacobian) {
+    private static double[] firstOrderWhole(LayerStates st, int k, int j, double scale, INDArray jacobian, Workspace ws) {
         long samples = st.samples;
         long inputsK = st.aug[k].size(1);
         long outK = jacobian.size(1);
@@ -413,7 +432,7 @@ final class KroneckerBlocks {
                 .reshape('c', new long[] {samples, outK * inputs * outJ});
         INDArray product = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {inputsK, outK * inputs * outJ}, 'c');
         Nd4j.gemm(st.aug[k], factor, product, true, false, scale, 0.0);
-        double[] out = RawAccess.readAll(product);
+        double[] out = ws.copyOf(Workspace.Copy.FIRST_ORDER, product);
         factor.close();
         product.close();
         return out;
@@ -450,7 +469,7 @@ final class KroneckerBlocks {
         RawAccess.write(factorN, 0, factor, 0, samples * rowWidth);
         INDArray product = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {shape.inputsK, rowWidth}, 'c');
         Nd4j.gemm(st.aug[shape.k], factorN, product, true, false, scale, 0.0);
-        double[] out = RawAccess.readAll(product);
+        double[] out = ws.copyOf(Workspace.Copy.GROUP_FIRST_ORDER, product);
         product.close();
         return out;
     }

@@ -65,7 +65,9 @@ final class LayerStates implements AutoCloseable {
             ParamLayout.Block bb = model.biasBlock(k);
             w[k] = theta.get(NDArrayIndex.interval(wb.offset(), wb.end())).reshape('c', new long[] {d.in(), d.out()}).dup('c');
             INDArray bias = theta.get(NDArrayIndex.interval(bb.offset(), bb.end())).reshape('c', new long[] {d.out()});
-            aug[k] = Nd4j.hstack(a, Nd4j.ones(DataType.DOUBLE, samples, 1));
+            INDArray ones = Nd4j.ones(DataType.DOUBLE, samples, 1);
+            aug[k] = Nd4j.hstack(a, ones);
+            ones.close();
             INDArray z = MatMulKernel.gemm(a, w[k], false, false).addiRowVector(bias);
             // each in a scope: the engine's intermediates are freed at once, not when the collector finds them
             d1[k] = ArrayScope.run(() -> Tensor.of(d.activation().derivative(z))).array();
@@ -93,7 +95,9 @@ final class LayerStates implements AutoCloseable {
             INDArray mk = mA.mul(d1[k].reshape(samples, dk, 1)).muli(d1[k].reshape(samples, 1, dk));
             if (!ggn) {
                 // + diag(g_{k+1} W^T . s_k''): add to the strided diagonal view of every sample's matrix
-                Nd4j.create(mk.data(), new long[] {samples, dk}, new long[] {dk * dk, dk + 1}, 0, 'c').addi(gA.mul(d2[k]));
+                INDArray curvatureTerm = gA.mul(d2[k]);
+                Nd4j.create(mk.data(), new long[] {samples, dk}, new long[] {dk * dk, dk + 1}, 0, 'c').addi(curvatureTerm);
+                curvatureTerm.close();
             }
             m[k] = mk;
             free(d2[k], mk);
@@ -154,6 +158,7 @@ final class LayerStates implements AutoCloseable {
                 INDArray scaled = prev.mul(d1[j - 1].reshape(samples, 1, oj1));
                 s[k][j] = MatMulKernel.gemm(scaled.reshape('c', new long[] {samples * ok, oj1}), w[j], false, false)
                         .reshape('c', new long[] {samples, ok, w[j].size(1)});
+                scaled.close();
             }
         }
         return s[k][j];

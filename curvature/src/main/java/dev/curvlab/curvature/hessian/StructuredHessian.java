@@ -66,9 +66,9 @@ public final class StructuredHessian {
     /** Per-sample tensors of one chunk are kept under this many doubles (128 MB) unless the budget asks for fewer. */
     static final long CHUNK_DOUBLES = 16L << 20;
     /**
-     * Peak over {@link #peakPerSampleDoubles}, from {@code bench/memory-check.sh}; the measured peaks
-     * of issue 10's cases still vary by hundreds of MB from run to run (garbage released on the
-     * collector's schedule), so this is not yet a bound (README, Memory).
+     * Peak over {@link #peakPerSampleDoubles}: a chunk's live states and their transients. The
+     * garbage they leave is freed by {@code NativeGarbage} once the process passes the plan, so with
+     * this factor issue 10's cases peak within budget + JVM baseline ({@code bench/memory-check.sh}).
      */
     static final double TRANSIENT_FACTOR = 2.0;
 
@@ -171,9 +171,9 @@ public final class StructuredHessian {
             long[] offsets = c.model().layerOffsets();
             long base = offsets[span[0]];
             sink.symmetricByConstruction();
-            NativeGarbage guard = plan.garbageGuard();
-            if (plan.inMemory() && plan.checkpoint() == null) {
-                INDArray h = sink.wholeMatrix();            // the output file itself when there is one
+            INDArray h = sink.wholeMatrix();               // the output file itself when there is one; null when streamed
+            NativeGarbage guard = plan.garbageGuard();      // counts from here: an in-memory result is resident already
+            if (h != null && plan.checkpoint() == null) {
                 assemble(c, span, h, new KroneckerBlocks.Workspace(), chunk, guard);
                 sink.acceptAll(h);
             } else {                                        // streamed or checkpointed: one layer's rows at a time

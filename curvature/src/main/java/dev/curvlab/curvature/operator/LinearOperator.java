@@ -1,9 +1,10 @@
 package dev.curvlab.curvature.operator;
 
+import dev.curvlab.curvature.hessian.FullHessian;
+import dev.curvlab.curvature.hessian.HessianMethod;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A square linear operator {@code A: R^N -> R^N} known only through products, as in curvlinops and
@@ -53,18 +54,21 @@ public abstract class LinearOperator {
         return matmat(v.reshape(size(), 1)).reshape(size());
     }
 
-    /** The dense matrix {@code [N, N]} by products with identity blocks of {@code block} columns (small N only; see FullHessian for large). */
+    /**
+     * The dense matrix {@code [N, N]} by products with identity blocks of {@code block} columns: the
+     * dense-matrix pipeline's blocked method ({@link dev.curvlab.curvature.hessian.FullHessian#compute}
+     * with {@code HessianMethod.BLOCKED}), in memory, with its memory preflight under the default budget
+     * (a matrix that cannot fit is refused before any product). Use {@code FullHessian} directly for
+     * the structured method, files, checkpoints, progress or a budget.
+     */
     public INDArray toDense(int block) {
-        long n = size();
-        INDArray out = Nd4j.zeros(DataType.DOUBLE, n, n);
-        for (long j = 0; j < n; j += block) {
-            long k = Math.min(block, n - j);
-            INDArray e = Nd4j.zeros(DataType.DOUBLE, n, k);
-            for (long c = 0; c < k; c++) {
-                e.putScalar(j + c, c, 1.0);
-            }
-            out.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(j, j + k)).assign(matmat(e));
+        if (block < 1) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ".toDense: block must be >= 1, got " + block);
         }
-        return out;
+        try {
+            return FullHessian.compute(this, new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(block)).matrix();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);      // (no file is involved in memory)
+        }
     }
 }

@@ -39,9 +39,9 @@ public final class Lanczos {
     private Lanczos() {
     }
 
-    /** {@link #extremal(LinearOperator, int, Which, LanczosOptions)} with {@link LanczosOptions#defaults()}. */
+    /** {@link #extremal(LinearOperator, int, Which, EigensolverOptions)} with {@link EigensolverOptions#defaults()}. */
     public static EigenResult extremal(LinearOperator op, int k, Which which) {
-        return extremal(op, k, which, LanczosOptions.defaults());
+        return extremal(op, k, which, EigensolverOptions.defaults());
     }
 
     /**
@@ -49,7 +49,7 @@ public final class Lanczos {
      * Values are sorted descending for LARGEST, ascending for SMALLEST, by descending magnitude for
      * LARGEST_MAGNITUDE; vectors are {@code [N, k]}.
      */
-    public static EigenResult extremal(LinearOperator op, int k, Which which, LanczosOptions options) {
+    public static EigenResult extremal(LinearOperator op, int k, Which which, EigensolverOptions options) {
         long nl = op.size();
         if (k < 1 || k > nl) {
             throw new IllegalArgumentException("k = " + k + " is out of range for an operator of size " + nl);

@@ -24,7 +24,7 @@ public final class PowerIteration {
     }
 
     /** The k eigenpairs of largest |lambda|, in the order found (descending |lambda|); vectors {@code [N, k]}. */
-    public static EigenResult top(LinearOperator op, int k, LanczosOptions options) {
+    public static EigenResult top(LinearOperator op, int k, EigensolverOptions options) {
         long n = op.size();
         if (k < 1 || k > n) {
             throw new IllegalArgumentException("k = " + k + " is out of range for an operator of size " + n);

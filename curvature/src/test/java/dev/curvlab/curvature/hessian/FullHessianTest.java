@@ -138,6 +138,29 @@ class FullHessianTest {
         assertThrows(IllegalArgumentException.class, () -> MemoryBudget.parse("lots"));
     }
 
+    /**
+     * Regression (issue 10, defect 6): the plan's arithmetic. A budget of exactly the result
+     * (N^2 x 8 bytes), the blocked method's working memory (k columns) and the runtime reserve holds
+     * the matrix in memory and plans that working memory for the garbage guard; one byte less is refused
+     * (without --out) before any product, naming the reserve.
+     */
+    @Test
+    void thePlanCountsResultWorkingMemoryAndTheRuntimeReserve() throws Exception {
+        HessianOperator op = problem();
+        long n = op.size();
+        int k = 4;
+        long[] all = {0, n};
+        double perColumn = FullHessian.workingBytesPerColumn(op);
+        long exact = (long) Math.ceil(8.0 * n * n + k * perColumn) + MemoryBudget.RUNTIME_RESERVE;
+        FullHessian.Plan plan = FullHessian.preflight(op, all, k, perColumn, HessianMethod.BLOCKED,
+                new FullHessian.Options().budget(MemoryBudget.of(exact)));
+        assertTrue(plan.inMemory(), "result + working memory + reserve fits exactly");
+        assertEquals(k * perColumn, plan.workingBytes(), 0.0, "the guard's limit is the method's working memory");
+        HessianTooLargeException e = assertThrows(HessianTooLargeException.class, () -> FullHessian.preflight(op, all, k, perColumn,
+                HessianMethod.BLOCKED, new FullHessian.Options().budget(MemoryBudget.of(exact - 1))));
+        assertTrue(e.getMessage().contains(MemoryBudget.format(MemoryBudget.RUNTIME_RESERVE) + " for the running JVM"), e::getMessage);
+    }
+
     @Test
     void matrixLargerThanTheBudgetStreamsToDisk() throws Exception {
         HessianOperator op = problem();
@@ -145,7 +168,7 @@ class FullHessianTest {
             INDArray inMemory = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(2)).matrix();
             Path out = dir.resolve("streamed-" + m + ".npy");
             FullHessian.Result r = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(2)
-                    .budget(MemoryBudget.of(200_000)).out(out));
+                    .budget(MemoryBudget.of(MemoryBudget.RUNTIME_RESERVE + 200_000)).out(out));
             assertNull(r.matrix(), m + ": streamed, not held in memory");
             assertEquals(inMemory, NpyFile.read(out), m.toString());
             assertArrayEquals(new long[] {139, 139}, NpyFile.read(out).shape());

@@ -60,7 +60,7 @@ class LanczosTest {
         DenseOperator op = new DenseOperator(a);
         for (Which which : Which.values()) {
             for (int k : new int[] {1, 5}) {
-                EigenResult r = Lanczos.extremal(op, k, which, LanczosOptions.defaults().withMaxIterations(200));
+                EigenResult r = Lanczos.extremal(op, k, which, EigensolverOptions.defaults().withMaxIterations(200));
                 check(which + " k=" + k, a, r, expected(spectrum, k, which));
                 assertTrue(r.iterations() < 200, which + " k=" + k + " took " + r.iterations());
             }
@@ -83,7 +83,7 @@ class LanczosTest {
         spectrum[1] = 10.0 + 1e-4;
         spectrum[2] = 10.0 + 2e-4;
         INDArray a = TestMatrices.withSpectrum(3, spectrum);
-        EigenResult r = Lanczos.extremal(new DenseOperator(a), 3, Which.LARGEST, LanczosOptions.defaults().withMaxIterations(n));
+        EigenResult r = Lanczos.extremal(new DenseOperator(a), 3, Which.LARGEST, EigensolverOptions.defaults().withMaxIterations(n));
         check("clustered", a, r, expected(spectrum, 3, Which.LARGEST));
         // exact multiplicity with few distinct eigenvalues: the Krylov space breaks down and restarts find the copies
         double[] repeated = new double[200];
@@ -92,10 +92,10 @@ class LanczosTest {
         }
         INDArray b = TestMatrices.withSpectrum(4, repeated);
         // 6 distinct values; -1 has multiplicity 7, so 7 blocks of ~6 Lanczos vectors
-        EigenResult top = Lanczos.extremal(new DenseOperator(b), 4, Which.LARGEST, LanczosOptions.defaults().withMaxIterations(100));
+        EigenResult top = Lanczos.extremal(new DenseOperator(b), 4, Which.LARGEST, EigensolverOptions.defaults().withMaxIterations(100));
         check("repeated top", b, top, expected(repeated, 4, Which.LARGEST));
         assertTrue(top.iterations() < 30, "repeated top took " + top.iterations());
-        EigenResult bottom = Lanczos.extremal(new DenseOperator(b), 8, Which.SMALLEST, LanczosOptions.defaults().withMaxIterations(100));
+        EigenResult bottom = Lanczos.extremal(new DenseOperator(b), 8, Which.SMALLEST, EigensolverOptions.defaults().withMaxIterations(100));
         check("repeated bottom", b, bottom, expected(repeated, 8, Which.SMALLEST));
         assertTrue(bottom.iterations() < 60, "repeated bottom took " + bottom.iterations());
     }
@@ -121,7 +121,7 @@ class LanczosTest {
         assertTrue(spectrum[0] < 0 && spectrum[spectrum.length - 1] > 0, "indefinite Hessian expected: " + spectrum[0]);
         int n = (int) op.size();
         for (Which which : new Which[] {Which.LARGEST, Which.SMALLEST}) {
-            EigenResult r = Lanczos.extremal(op, 4, which, LanczosOptions.defaults().withMaxIterations(n));
+            EigenResult r = Lanczos.extremal(op, 4, which, EigensolverOptions.defaults().withMaxIterations(n));
             check("Hessian " + which, dense, r, expected(spectrum, 4, which));
             assertTrue(r.iterations() < n / 2, which + ": " + r.iterations() + " iterations for N = " + n);
         }
@@ -133,7 +133,7 @@ class LanczosTest {
         INDArray a = TestMatrices.withSpectrum(8, spectrum);
         List<long[]> calls = new ArrayList<>();
         EigenResult r = Lanczos.extremal(new DenseOperator(a), 6, Which.LARGEST_MAGNITUDE,
-                LanczosOptions.defaults().withProgress((task, done, total) -> calls.add(new long[] {done, total})));
+                EigensolverOptions.defaults().withProgress((task, done, total) -> calls.add(new long[] {done, total})));
         check("k = N", a, r, new double[] {4, -3, 2, 1, 0.5, -0.25});
         assertEquals(6, r.iterations());
         assertEquals(6, calls.size());
@@ -144,10 +144,10 @@ class LanczosTest {
     void seedsAreReproducibleAndIterationLimitIsReported() {
         double[] spectrum = indefinite(200, 9);
         DenseOperator op = new DenseOperator(TestMatrices.withSpectrum(10, spectrum));
-        EigenResult a = Lanczos.extremal(op, 2, Which.SMALLEST, LanczosOptions.defaults().withSeed(3));
-        EigenResult b = Lanczos.extremal(op, 2, Which.SMALLEST, LanczosOptions.defaults().withSeed(3));
+        EigenResult a = Lanczos.extremal(op, 2, Which.SMALLEST, EigensolverOptions.defaults().withSeed(3));
+        EigenResult b = Lanczos.extremal(op, 2, Which.SMALLEST, EigensolverOptions.defaults().withSeed(3));
         assertTrue(Arrays.equals(a.values(), b.values()));
-        EigenResult limited = Lanczos.extremal(op, 5, Which.SMALLEST, LanczosOptions.defaults().withMaxIterations(8));
+        EigenResult limited = Lanczos.extremal(op, 5, Which.SMALLEST, EigensolverOptions.defaults().withMaxIterations(8));
         assertFalse(limited.converged());
         assertEquals(8, limited.iterations());
     }
@@ -159,12 +159,12 @@ class LanczosTest {
         assertEquals("k = 12 is out of range for an operator of size 10", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Lanczos.extremal(op, 0, Which.LARGEST));
         e = assertThrows(IllegalArgumentException.class,
-                () -> Lanczos.extremal(op, 5, Which.LARGEST, LanczosOptions.defaults().withMaxIterations(3)));
+                () -> Lanczos.extremal(op, 5, Which.LARGEST, EigensolverOptions.defaults().withMaxIterations(3)));
         assertTrue(e.getMessage().contains("maxIterations = 3"), e.getMessage());
         INDArray nonsym = TestMatrices.gaussian(1, 4, 4);
         e = assertThrows(IllegalArgumentException.class, () -> Lanczos.extremal(new DenseOperator(nonsym), 1, Which.LARGEST));
         assertTrue(e.getMessage().contains("symmetric"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> LanczosOptions.defaults().withTol(0));
+        assertThrows(IllegalArgumentException.class, () -> EigensolverOptions.defaults().withTol(0));
     }
 
     @Test
@@ -177,7 +177,7 @@ class LanczosTest {
         spectrum[1] = -6;
         spectrum[2] = 3;
         INDArray a = TestMatrices.withSpectrum(12, spectrum);
-        EigenResult r = PowerIteration.top(new DenseOperator(a), 3, LanczosOptions.defaults());
+        EigenResult r = PowerIteration.top(new DenseOperator(a), 3, EigensolverOptions.defaults());
         assertTrue(r.converged());
         assertClose("power iteration top-3 by magnitude", r.values(), new double[] {10, -6, 3}, TOL);
         assertTrue(TestMatrices.maxResidual(a, r.vectors(), r.values()) <= 1e-8 * 10);

@@ -28,7 +28,7 @@ public final class Losses {
     private Losses() {
     }
 
-    public static final Loss MSE = new Elementwise("mse") {
+    public static final Loss MSE = new ElementwiseLoss("mse") {
         @Override
         Tensor perElement(Tensor f, Tensor y) {
             return f.sub(y).square();
@@ -46,7 +46,7 @@ public final class Losses {
         }
     };
 
-    public static final Loss BCE = new Elementwise("bce") {
+    public static final Loss BCE = new ElementwiseLoss("bce") {
         @Override
         Tensor perElement(Tensor f, Tensor y) {
             return f.softplus().sub(f.mul(y));
@@ -67,7 +67,7 @@ public final class Losses {
         }
     };
 
-    public static final Loss POISSON = new Elementwise("poisson") {
+    public static final Loss POISSON = new ElementwiseLoss("poisson") {
         @Override
         Tensor perElement(Tensor f, Tensor y) {
             return f.exp().sub(f.mul(y));
@@ -88,7 +88,7 @@ public final class Losses {
         }
     };
 
-    public static final Loss GAUSSIAN = new Elementwise("gaussian") {
+    public static final Loss GAUSSIAN = new ElementwiseLoss("gaussian") {
         @Override
         Tensor perElement(Tensor f, Tensor y) {
             long k = f.size(1) / 2;
@@ -206,10 +206,10 @@ public final class Losses {
     }
 
     /** Losses that are a sum of per-element terms over {@code [n, k]} targets. */
-    private abstract static class Elementwise implements Loss {
+    private abstract static class ElementwiseLoss implements Loss {
         private final String name;
 
-        Elementwise(String name) {
+        ElementwiseLoss(String name) {
             this.name = name;
         }
 

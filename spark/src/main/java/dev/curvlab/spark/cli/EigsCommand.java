@@ -3,7 +3,7 @@ package dev.curvlab.spark.cli;
 import dev.curvlab.curvature.progress.LoggingProgress;
 import dev.curvlab.curvature.spectrum.EigenResult;
 import dev.curvlab.curvature.spectrum.Lanczos;
-import dev.curvlab.curvature.spectrum.LanczosOptions;
+import dev.curvlab.curvature.spectrum.EigensolverOptions;
 import dev.curvlab.spark.operator.DistributedOperator;
 import dev.curvlab.spark.operator.OperatorKind;
 import java.nio.file.Path;
@@ -68,7 +68,7 @@ final class EigsCommand extends SparkSubcommand {
         }
         try (DistributedOperator op = new DistributedOperator(sc, p.data(), matrix, p.spec(), p.theta(), p.batchSize())) {
             long t0 = System.nanoTime();
-            EigenResult r = Lanczos.extremal(op, k, parsedWhich, new LanczosOptions(tol, maxIterations, seed, new LoggingProgress("iterations", 5000)));
+            EigenResult r = Lanczos.extremal(op, k, parsedWhich, new EigensolverOptions(tol, maxIterations, seed, new LoggingProgress("iterations", 5000)));
             double seconds = (System.nanoTime() - t0) / 1e9;
             double[] values = r.values();
             if (out != null) {

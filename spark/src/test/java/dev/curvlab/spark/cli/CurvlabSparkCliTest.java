@@ -10,7 +10,7 @@ import dev.curvlab.curvature.hessian.FullHessian;
 import dev.curvlab.curvature.inference.FisherInference;
 import dev.curvlab.curvature.operator.CurvatureOperator;
 import dev.curvlab.curvature.spectrum.Lanczos;
-import dev.curvlab.curvature.spectrum.LanczosOptions;
+import dev.curvlab.curvature.spectrum.EigensolverOptions;
 import dev.curvlab.nn.ModelObjective;
 import dev.curvlab.nn.data.Dataset;
 import dev.curvlab.nn.io.ModelFile;
@@ -124,7 +124,7 @@ class CurvlabSparkCliTest {
 
         Run eigs = run("eigs", "--k", "2", "--seed", "1", "--out", f("eigs.npy"));
         assertEquals(0, eigs.code(), eigs.err());
-        double[] expected = Lanczos.extremal(single, 2, Lanczos.Which.LARGEST, LanczosOptions.defaults().withSeed(1)).values();
+        double[] expected = Lanczos.extremal(single, 2, Lanczos.Which.LARGEST, EigensolverOptions.defaults().withSeed(1)).values();
         double[] actual = NpyFile.read(dir.resolve("eigs.npy")).toDoubleVector();
         for (int i = 0; i < 2; i++) {
             assertEquals(expected[i], actual[i], 1e-10 * Math.abs(expected[i]));

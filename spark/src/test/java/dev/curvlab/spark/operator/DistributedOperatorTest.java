@@ -9,7 +9,7 @@ import dev.curvlab.curvature.inference.FisherInference;
 import dev.curvlab.curvature.operator.CurvatureOperator;
 import dev.curvlab.curvature.spectrum.EigenResult;
 import dev.curvlab.curvature.spectrum.Lanczos;
-import dev.curvlab.curvature.spectrum.LanczosOptions;
+import dev.curvlab.curvature.spectrum.EigensolverOptions;
 import dev.curvlab.curvature.spectrum.TraceEstimator;
 import dev.curvlab.curvature.spectrum.TraceOptions;
 import dev.curvlab.nn.ModelObjective;
@@ -108,7 +108,7 @@ class DistributedOperatorTest {
         try (ShardedData sharded = ShardedData.of(sc, data, new long[] {25, 15})) {
             CurvatureOperator single = OperatorKind.HESSIAN.build(spec.model(), spec.loss(), data, theta, 0);
             try (DistributedOperator distributed = new DistributedOperator(sc, sharded, OperatorKind.HESSIAN, spec, theta, 0)) {
-                LanczosOptions lo = LanczosOptions.defaults().withSeed(3);
+                EigensolverOptions lo = EigensolverOptions.defaults().withSeed(3);
                 EigenResult a = Lanczos.extremal(distributed, 2, Lanczos.Which.LARGEST, lo);
                 EigenResult b = Lanczos.extremal(single, 2, Lanczos.Which.LARGEST, lo);
                 for (int i = 0; i < 2; i++) {

@@ -5,8 +5,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** Reductions over axes: sum and log-sum-exp. */
-final class Reduction {
-    private Reduction() {
+final class AxisReduction {
+    private AxisReduction() {
     }
 
     private static long[] reducedShape(long[] in, int[] axes, boolean keepDims) {
