@@ -126,6 +126,6 @@ public class CnnBench {
     public void inputJacobianGeneric(Cnn s, Blackhole bh) {
         Tensor th = Tensor.of(s.theta);
         Tensor x = Tensor.of(s.data.x().reshape('c', new long[] {s.data.n(), 64}));
-        bh.consume(ArrayScope.run(() -> Rowwise.jacobian(z -> s.model.forward(th, z), x)).array());
+        bh.consume(Rowwise.jacobian(z -> s.model.forward(th, z)).apply(x).array());
     }
 }

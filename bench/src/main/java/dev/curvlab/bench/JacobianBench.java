@@ -31,7 +31,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * <li>{@link #sinHessian}: Hessians {@code [n, 3, 3]} of {@code sin(x0 x1 x2)}, {@code Rowwise.hessian}.
  *     PyTorch: no anchor figure (the seed's test loops {@code hessian} per sample).</li>
  * <li>{@link #mlpInputJacobian}: Jacobians {@code [4096, 8, 16]} of an MLP 16-64-64-8 (tanh) with respect
- *     to its inputs, {@code Rowwise.jacobian(x -> model.forward(theta, x), X)}, X randn.
+ *     to its inputs, {@code Rowwise.jacobian(x -> model.forward(theta, x)).apply(X)}, X randn.
  *     PyTorch: {@code jacobian(lambda x: model(x).sum(0), X, vectorize=True)}, 48 ms.</li>
  * </ul>
  *
@@ -78,19 +78,19 @@ public class JacobianBench {
     /** Per-sample Jacobians {@code [n, 4, 3]} of f4. */
     @Benchmark
     public void f4Jacobian(Points s, Blackhole bh) {
-        consume(Rowwise.jacobian(Problems::f4, s.x), bh);
+        consume(Rowwise.jacobian(Problems::f4).apply(s.x), bh);
     }
 
     /** Per-sample Hessians {@code [n, 3, 3]} of sin(x0 x1 x2). */
     @Benchmark
     public void sinHessian(Points s, Blackhole bh) {
-        consume(Rowwise.hessian(Problems::sinProduct, s.x), bh);
+        consume(Rowwise.hessian(Problems::sinProduct).apply(s.x), bh);
     }
 
     /** Per-sample input Jacobians {@code [4096, 8, 16]} of the MLP. */
     @Benchmark
     public void mlpInputJacobian(Network s, Blackhole bh) {
-        consume(Rowwise.jacobian(z -> s.model.forward(s.theta, z), s.x), bh);
+        consume(Rowwise.jacobian(z -> s.model.forward(s.theta, z)).apply(s.x), bh);
     }
 
     private static void consume(Tensor t, Blackhole bh) {

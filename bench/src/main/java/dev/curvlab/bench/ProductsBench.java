@@ -146,7 +146,7 @@ public class ProductsBench {
 
     @Benchmark
     public void hvpGeneric(Blackhole bh) {
-        INDArray hv = ArrayScope.run(() -> Autodiff.hvp(mean).apply(Tensor.of(theta), Tensor.of(v1))).array();
+        INDArray hv = Autodiff.hvp(mean).apply(Tensor.of(theta), Tensor.of(v1)).array();
         bh.consume(hv);
         Problems.release(hv);
     }
@@ -167,7 +167,7 @@ public class ProductsBench {
 
     @Benchmark
     public void hvp16Generic(Blackhole bh) {
-        INDArray hv = ArrayScope.run(() -> Autodiff.hvp(mean).apply(Tensor.of(theta), Tensor.of(v16))).array();
+        INDArray hv = Autodiff.hvp(mean).apply(Tensor.of(theta), Tensor.of(v16)).array();
         bh.consume(hv);
         Problems.release(hv);
     }

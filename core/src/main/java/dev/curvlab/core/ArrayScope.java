@@ -97,7 +97,8 @@ public final class ArrayScope implements AutoCloseable {
         kept.add(base(a));
     }
 
-    private void keepAll() {
+    /** Keeps every buffer of this scope (they move to the enclosing scope). */
+    public void keepAll() {
         kept.addAll(owned);
     }
 

@@ -1,6 +1,7 @@
 package dev.curvlab.core;
 
 import java.util.Arrays;
+import java.util.function.Function;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -11,6 +12,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Shapes: for {@code f: [in...] -> [out...]}, {@code jacrev(f)(x)} and {@code jacfwd(f)(x)} are
  * {@code [out..., in...]}; {@code hessian(f)(x)} is {@code [out..., in..., in...]}; a block of K
  * directions is {@code V: [K, in...]}.
+ *
+ * <p>Native memory, one rule (shared with {@link Rowwise}): every transform that returns a function
+ * of tensors ({@link #grad}, {@link #valueAndGrad}, {@link #jacrev}, {@link #jacfwd},
+ * {@link #hessian}, {@link #hvp}) releases its intermediates when that function returns
+ * ({@link ArrayScope}); only the result survives, and nothing is released when the call runs under
+ * an outer transform, whose tape may still need it. {@link #vjp} and {@link #jvp} keep their tape
+ * for later pullbacks and release nothing.
  */
 public final class Autodiff {
     private Autodiff() {
@@ -70,18 +78,33 @@ public final class Autodiff {
 
     /** {@code grad f(x) = vjp(f, x).pullback(1)}; f must return a single element. */
     public static TensorFunction grad(TensorFunction f) {
-        return x -> {
+        return x -> ArrayScope.run(() -> {
             VjpResult r = vjp(f, x);
             requireScalar("grad", r.value());
             return r.pullback(Ops.onesLike(r.value()));
-        };
+        });
     }
 
-    /** Value and gradient in one reverse pass. */
-    public static ValueAndGrad valueAndGrad(TensorFunction f, Tensor x) {
-        VjpResult r = vjp(f, x);
-        requireScalar("valueAndGrad", r.value());
-        return new ValueAndGrad(r.value(), r.pullback(Ops.onesLike(r.value())));
+    /** Value and gradient in one reverse pass: {@code x -> (f(x), grad f(x))}, as {@link #grad} with the value kept. */
+    public static Function<Tensor, ValueAndGrad> valueAndGrad(TensorFunction f) {
+        return x -> {
+            ArrayScope scope = ArrayScope.open();
+            ValueAndGrad result = null;
+            try {
+                VjpResult r = vjp(f, x);
+                requireScalar("valueAndGrad", r.value());
+                result = new ValueAndGrad(r.value(), r.pullback(Ops.onesLike(r.value())));
+                return result;
+            } finally {
+                if (result == null || result.value().isTracer() || result.grad().isTracer()) {
+                    scope.keepAll();
+                } else {
+                    scope.keep(result.value().array());
+                    scope.keep(result.grad().array());
+                }
+                scope.close();
+            }
+        };
     }
 
     /** The value of f and its gradient at a point. */
@@ -90,19 +113,19 @@ public final class Autodiff {
 
     /** Reverse-mode Jacobian {@code [out..., in...]}: row block {@code I J} pulled back in one pass. */
     public static TensorFunction jacrev(TensorFunction f) {
-        return x -> {
+        return x -> ArrayScope.run(() -> {
             VjpResult r = vjp(f, x);
             long[] out = r.value().shapeRef();
             long m = Shapes.length(out);
             Tensor rows = m == 1 ? r.pullback(Ops.onesLike(r.value()))
                     : r.pullbackBlock(Tensor.of(Nd4j.eye(m).castTo(x.dataType()).reshape(Shapes.prepend(m, out))));
             return Ops.reshape(rows, Shapes.concat(out, x.shapeRef()));
-        };
+        });
     }
 
     /** Forward-mode Jacobian {@code [out..., in...]}: column block {@code J I} pushed forward in one pass. */
     public static TensorFunction jacfwd(TensorFunction f) {
-        return x -> {
+        return x -> ArrayScope.run(() -> {
             long n = x.length();
             Tensor basis = Tensor.of(Nd4j.eye(n).castTo(x.dataType()).reshape(Shapes.prepend(n, x.shapeRef())));
             JvpResult r = jvp(f, x, basis);
@@ -114,7 +137,7 @@ public final class Autodiff {
             }
             perm[rank - 1] = 0;
             return Ops.reshape(Ops.permute(cols, perm), Shapes.concat(r.value().shapeRef(), x.shapeRef()));
-        };
+        });
     }
 
     /** {@code H = jacfwd(jacrev(f))}: forward-over-reverse. */
@@ -125,7 +148,7 @@ public final class Autodiff {
     /** {@code (x, V) -> H(x) V = jvp(grad f, x, V)}: forward-over-reverse, V one direction or a block {@code [K, x.shape...]}. */
     public static TensorBiFunction hvp(TensorFunction f) {
         TensorFunction g = grad(f);
-        return (x, v) -> jvp(g, x, v).tangent();
+        return (x, v) -> ArrayScope.run(() -> jvp(g, x, v).tangent());
     }
 
     // ---------------------------------------------------------------- several arguments

@@ -48,4 +48,30 @@ class AutodiffTest {
         assertClose("hessian vs jacfwd(jacfwd)", h1, h3, Tolerances.EXACT);
         assertClose("hessian vs FD", h1, FiniteDifferences.hessian(f, x.array(), Tolerances.FD_STEP_SECOND), Tolerances.FD_SECOND);
     }
+
+    @Test
+    void valueAndGradIsAFunctionLikeGradAndNestsUnderAnOuterTransform() {
+        TensorFunction f = x -> x.sin().mul(x.square().sum()).sum();
+        Tensor x = rand(5, 4);
+        Autodiff.ValueAndGrad vg = Autodiff.valueAndGrad(f).apply(x);
+        assertClose("value", vg.value(), f.apply(x), Tolerances.EXACT);
+        assertClose("grad", vg.grad(), Autodiff.grad(f).apply(x), Tolerances.EXACT);
+        // under jacfwd the inner call sees tracers and must keep its tape: jacfwd(grad of valueAndGrad) = hessian
+        Tensor h = Autodiff.jacfwd(z -> Autodiff.valueAndGrad(f).apply(z).grad()).apply(x);
+        assertClose("jacfwd(valueAndGrad.grad) vs hessian", h, Autodiff.hessian(f).apply(x), Tolerances.EXACT);
+    }
+
+    @Test
+    void scopedTransformsKeepTheirResultAndFreeTheRest() {
+        TensorFunction f = x -> x.tanh().square().sum();
+        Tensor x = rand(6, 3);
+        Tensor g;
+        try (ArrayScope outer = ArrayScope.open()) {
+            g = Autodiff.grad(f).apply(x);
+            outer.keep(g.array());
+        }
+        // the result survives both the transform's scope and the caller's (kept); x was never touched
+        assertClose("grad after scopes", g, Autodiff.grad(f).apply(x), Tolerances.EXACT);
+        assertEquals(3, x.length());
+    }
 }

@@ -33,12 +33,12 @@ class RowwiseTest {
     @Test
     void batchedDerivativesEqualPerSampleDerivatives() {
         Tensor x = rand(3, 9, 4);
-        Tensor g = Rowwise.gradient(RowwiseTest::energy, x);
-        Tensor jf = Rowwise.jacobian(RowwiseTest::net, x, Rowwise.Mode.FORWARD);
-        Tensor jr = Rowwise.jacobian(RowwiseTest::net, x, Rowwise.Mode.REVERSE);
-        Tensor h = Rowwise.hessian(RowwiseTest::energy, x);
+        Tensor g = Rowwise.grad(RowwiseTest::energy).apply(x);
+        Tensor jf = Rowwise.jacfwd(RowwiseTest::net).apply(x);
+        Tensor jr = Rowwise.jacrev(RowwiseTest::net).apply(x);
+        Tensor h = Rowwise.hessian(RowwiseTest::energy).apply(x);
         Tensor v = rand(4, 9, 4);
-        Tensor hv = Rowwise.hvp(RowwiseTest::energy, x, v);
+        Tensor hv = Rowwise.hvp(RowwiseTest::energy).apply(x, v);
         assertArrayEquals(new long[] {9, 3, 4}, jf.shape());
         assertArrayEquals(new long[] {9, 4, 4}, h.shape());
         for (int i = 0; i < 9; i++) {
@@ -54,8 +54,8 @@ class RowwiseTest {
             assertClose("hvp sample " + i, hv.rows(i, i + 1).reshape(4), hi.matmul(v.rows(i, i + 1).reshape(4)), Tolerances.EXACT);
         }
         Tensor block = rand(5, 2, 9, 4);
-        Tensor hvBlock = Rowwise.hvp(RowwiseTest::energy, x, block);
-        assertClose("hvp block", hvBlock.slice(0, 1, 2).reshape(9, 4), Rowwise.hvp(RowwiseTest::energy, x, block.slice(0, 1, 2).reshape(9, 4)),
+        Tensor hvBlock = Rowwise.hvp(RowwiseTest::energy).apply(x, block);
+        assertClose("hvp block", hvBlock.slice(0, 1, 2).reshape(9, 4), Rowwise.hvp(RowwiseTest::energy).apply(x, block.slice(0, 1, 2).reshape(9, 4)),
                 Tolerances.EXACT);
     }
 
@@ -64,7 +64,7 @@ class RowwiseTest {
         // the per-sample Hessian is itself differentiable: d/dx of trace(H_i) by jacrev vs forward differences of Rowwise.hessian
         Tensor x = rand(6, 3, 4);
         TensorFunction traceOfHessians = z -> {
-            Tensor h = Rowwise.hessian(RowwiseTest::energy, z);
+            Tensor h = Rowwise.hessian(RowwiseTest::energy).apply(z);
             return h.reshape(3, 16).mul(Tensor.of(Nd4j.eye(4).castTo(DataType.DOUBLE).reshape(1, 16))).sum();
         };
         Tensor g = Autodiff.grad(traceOfHessians).apply(x);
@@ -75,11 +75,11 @@ class RowwiseTest {
     @Test
     void misuseGivesClearErrors() {
         Tensor x = rand(7, 5, 4);
-        ShapeException vector = assertThrows(ShapeException.class, () -> Rowwise.gradient(RowwiseTest::net, x));
+        ShapeException vector = assertThrows(ShapeException.class, () -> Rowwise.grad(RowwiseTest::net).apply(x));
         assertTrue(vector.getMessage().contains("[5, 3]"), vector.getMessage());
-        ShapeException notBatch = assertThrows(ShapeException.class, () -> Rowwise.hessian(RowwiseTest::energy, rand(8, 4)));
+        ShapeException notBatch = assertThrows(ShapeException.class, () -> Rowwise.hessian(RowwiseTest::energy).apply(rand(8, 4)));
         assertTrue(notBatch.getMessage().contains("[n, d]"), notBatch.getMessage());
-        ShapeException reduced = assertThrows(ShapeException.class, () -> Rowwise.jacobian(z -> z.sum(), x, Rowwise.Mode.FORWARD));
+        ShapeException reduced = assertThrows(ShapeException.class, () -> Rowwise.jacfwd(z -> z.sum()).apply(x));
         assertTrue(reduced.getMessage().contains("row-wise"), reduced.getMessage());
     }
 }

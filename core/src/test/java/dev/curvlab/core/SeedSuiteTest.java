@@ -56,7 +56,7 @@ class SeedSuiteTest {
     @Test
     void hessianOfSumOfSquaresIsTwiceIdentityAtThousandPoints() {
         INDArray x = randn(1, 1000, 3);
-        Tensor h = Rowwise.hessian(v -> v.square().sum(1), Tensor.of(x));
+        Tensor h = Rowwise.hessian(v -> v.square().sum(1)).apply(Tensor.of(x));
         INDArray expected = Nd4j.eye(3).castTo(DataType.DOUBLE).mul(2).reshape(1, 3, 3).broadcast(1000, 3, 3);
         assertClose("H of x1^2+x2^2+x3^2", h, expected, Tolerances.CLOSED_FORM);
     }
@@ -64,7 +64,7 @@ class SeedSuiteTest {
     @Test
     void hessianOfSinOfProductMatchesAnalyticFormAtThousandPoints() {
         INDArray x = randn(2, 1000, 3);
-        Tensor h = Rowwise.hessian(v -> v.col(0).mul(v.col(1)).mul(v.col(2)).sin(), Tensor.of(x));
+        Tensor h = Rowwise.hessian(v -> v.col(0).mul(v.col(1)).mul(v.col(2)).sin()).apply(Tensor.of(x));
         INDArray a = col(x, 0);
         INDArray b = col(x, 1);
         INDArray c = col(x, 2);
@@ -146,11 +146,11 @@ class SeedSuiteTest {
     @MethodSource("jacobianMaps")
     void jacobiansMatchAnalyticFormsInBothModes(Map2 m) {
         Tensor x = Tensor.of(m.x());
-        Tensor fwd = Rowwise.jacobian(m.f(), x, Rowwise.Mode.FORWARD);
-        Tensor rev = Rowwise.jacobian(m.f(), x, Rowwise.Mode.REVERSE);
+        Tensor fwd = Rowwise.jacfwd(m.f()).apply(x);
+        Tensor rev = Rowwise.jacrev(m.f()).apply(x);
         assertClose(m + " forward vs analytic", fwd, m.expected(), Tolerances.CLOSED_FORM);
         assertClose(m + " reverse vs analytic", rev, m.expected(), Tolerances.CLOSED_FORM);
-        assertClose(m + " auto vs analytic", Rowwise.jacobian(m.f(), x), m.expected(), Tolerances.CLOSED_FORM);
+        assertClose(m + " auto vs analytic", Rowwise.jacobian(m.f()).apply(x), m.expected(), Tolerances.CLOSED_FORM);
     }
 
     // ---------------------------------------------------------------- test_dimension_interfaces
@@ -179,17 +179,17 @@ class SeedSuiteTest {
         INDArray seedRows = Nd4j.ones(DataType.DOUBLE, 2, c.in()).cumsum(0);
         INDArray x = Nd4j.vstack(seedRows, randn(7, 5, c.in()));
         Tensor xt = Tensor.of(x);
-        Tensor fwd = Rowwise.jacobian(c.f(), xt, Rowwise.Mode.FORWARD);
-        Tensor rev = Rowwise.jacobian(c.f(), xt, Rowwise.Mode.REVERSE);
+        Tensor fwd = Rowwise.jacfwd(c.f()).apply(xt);
+        Tensor rev = Rowwise.jacrev(c.f()).apply(xt);
         assertArrayEquals(new long[] {7, c.out(), c.in()}, fwd.shape());
         assertClose(c + " forward vs reverse", fwd, rev, Tolerances.EXACT);
         assertClose(c + " vs central differences", fwd, FiniteDifferences.rowwiseJacobian(c.f(), x, Tolerances.FD_STEP), Tolerances.FD_FIRST);
         if (c.out() == 1) {
-            Tensor g = Rowwise.gradient(c.f(), xt);
+            Tensor g = Rowwise.grad(c.f()).apply(xt);
             assertClose(c + " gradient vs Jacobian row", g, fwd.reshape(7, c.in()), Tolerances.EXACT);
         } else {
             // the seed silently returned the Jacobian here; curvlab refuses
-            ShapeException e = assertThrows(ShapeException.class, () -> Rowwise.gradient(c.f(), xt));
+            ShapeException e = assertThrows(ShapeException.class, () -> Rowwise.grad(c.f()).apply(xt));
             assertTrue(e.getMessage().contains("Rowwise.jacobian"), e.getMessage());
         }
     }

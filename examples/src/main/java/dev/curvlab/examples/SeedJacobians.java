@@ -39,7 +39,7 @@ public final class SeedJacobians {
         // polar: (r, phi) -> (r cos phi, r sin phi); det J = r
         INDArray xp = Nd4j.rand(DataType.DOUBLE, n, 2).mulRowVector(Nd4j.create(new double[] {1000, 2 * Math.PI}, new long[] {1, 2}, DataType.DOUBLE));
         long t0 = System.nanoTime();
-        INDArray jp = ArrayScope.run(() -> Rowwise.jacobian(SeedJacobians::polar, Tensor.of(xp))).array();
+        INDArray jp = Rowwise.jacobian(SeedJacobians::polar).apply(Tensor.of(xp)).array();
         double tp = (System.nanoTime() - t0) / 1e6;
         INDArray detP = jp.get(all(), pt(0), pt(0)).mul(jp.get(all(), pt(1), pt(1))).sub(jp.get(all(), pt(0), pt(1)).mul(jp.get(all(), pt(1), pt(0))));
         System.out.printf("polar      J %s in %.1f ms; max |det J - r| = %.2e%n", shape(jp), tp,
@@ -47,7 +47,7 @@ public final class SeedJacobians {
         // spherical: (r, theta, phi) -> Cartesian; det J = r^2 sin(theta)
         INDArray xs = Nd4j.rand(DataType.DOUBLE, n, 3).mulRowVector(Nd4j.create(new double[] {1000, Math.PI, 2 * Math.PI}, new long[] {1, 3}, DataType.DOUBLE));
         t0 = System.nanoTime();
-        INDArray js = ArrayScope.run(() -> Rowwise.jacobian(SeedJacobians::spherical, Tensor.of(xs))).array();
+        INDArray js = Rowwise.jacobian(SeedJacobians::spherical).apply(Tensor.of(xs)).array();
         double ts = (System.nanoTime() - t0) / 1e6;
         INDArray r = xs.getColumn(0);
         INDArray expectedDet = r.mul(r).mul(Transforms.sin(xs.getColumn(1), true));
@@ -60,14 +60,14 @@ public final class SeedJacobians {
         // per-sample Hessians of sin(x1 x2 x3)
         INDArray x3 = Nd4j.randn(DataType.DOUBLE, n, 3);
         t0 = System.nanoTime();
-        INDArray h = ArrayScope.run(() -> Rowwise.hessian(v -> v.col(0).mul(v.col(1)).mul(v.col(2)).sin(), Tensor.of(x3))).array();
+        INDArray h = Rowwise.hessian(v -> v.col(0).mul(v.col(1)).mul(v.col(2)).sin()).apply(Tensor.of(x3)).array();
         System.out.printf("sin(x1 x2 x3)  H %s in %.1f ms; H[0] =%n%s%n", shape(h), (System.nanoTime() - t0) / 1e6, h.slice(0));
         // a network's outputs w.r.t. its inputs
         Sequential net = Sequential.mlp(new int[] {16, 64, 64, 8}, Activation.TANH);
         INDArray theta = net.initialParameters(1);
         INDArray xn = Nd4j.randn(DataType.DOUBLE, 4096, 16);
         t0 = System.nanoTime();
-        INDArray jn = ArrayScope.run(() -> Rowwise.jacobian(x -> net.forward(Tensor.of(theta), x), Tensor.of(xn))).array();
+        INDArray jn = Rowwise.jacobian(x -> net.forward(Tensor.of(theta), x)).apply(Tensor.of(xn)).array();
         System.out.printf("MLP %s input Jacobian %s in %.1f ms%n", net.describe(), shape(jn), (System.nanoTime() - t0) / 1e6);
     }
 

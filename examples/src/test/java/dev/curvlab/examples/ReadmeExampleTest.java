@@ -34,7 +34,7 @@ class ReadmeExampleTest {
         Tensor h = Autodiff.hessian(f).apply(Tensor.vector(0.3, 1.2, -0.7));                  // [3, 3]
 
         // per-sample Hessians of a row-wise function, the whole batch in one pass
-        Tensor hs = Rowwise.hessian(r -> r.col(0).mul(r.col(1)).mul(r.col(2)).sin(), Tensor.of(x));   // [1000, 3, 3]
+        Tensor hs = Rowwise.hessian(r -> r.col(0).mul(r.col(1)).mul(r.col(2)).sin()).apply(Tensor.of(x));   // [1000, 3, 3]
 
         // a network's loss as a function of its flat parameters: gradient, Hessian-vector products, full Hessian
         Dataset iris = Datasets.iris();

@@ -51,7 +51,7 @@ public final class ModelObjective implements TensorFunction {
 
     /** The gradient {@code [N]} at concrete parameters. */
     public INDArray gradient(INDArray theta) {
-        return ArrayScope.run(() -> Autodiff.grad(this).apply(Tensor.of(theta))).array();
+        return Autodiff.grad(this).apply(Tensor.of(theta)).array();
     }
 
     public Sequential model() {

@@ -57,7 +57,7 @@ final class JacobianCommand extends CurvlabSubcommand {
             j = LayerProducts.inputJacobians(p.model(), p.theta(), p.data().x());
         } else {
             Tensor theta = Tensor.of(p.theta());
-            j = Rowwise.jacobian(x -> p.model().forward(theta, x), Tensor.of(flat(p.data().x()))).array();
+            j = Rowwise.jacobian(x -> p.model().forward(theta, x)).apply(Tensor.of(flat(p.data().x()))).array();
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         if (out != null) {

@@ -83,9 +83,9 @@ final class LayerStates implements AutoCloseable {
         Tensor out = Tensor.of(a);
         OutputDerivatives closed = loss.outputDerivatives(a, y.array());
         INDArray gA = closed != null ? closed.gradient()
-                : ArrayScope.run(() -> Rowwise.gradient(f -> loss.perSample(f, y), out)).array();
+                : Rowwise.grad(f -> loss.perSample(f, y)).apply(out).array();
         INDArray mA = closed != null ? closed.hessian()
-                : ArrayScope.run(() -> Rowwise.hessian(f -> loss.perSample(f, y), out)).array();
+                : Rowwise.hessian(f -> loss.perSample(f, y)).apply(out).array();
         if (layers > 1) {
             free(a, gA);
         }

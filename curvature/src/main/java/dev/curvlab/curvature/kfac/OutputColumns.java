@@ -191,7 +191,7 @@ final class OutputColumns {
             return d.gradient();
         }
         Tensor y = Tensor.of(targets);
-        return ArrayScope.run(() -> Rowwise.gradient(t -> loss.perSample(t, y), Tensor.of(f))).array();
+        return Rowwise.grad(t -> loss.perSample(t, y)).apply(Tensor.of(f)).array();
     }
 
     /** {@code d2 l_s / d f2}, {@code [n, out, out]}. */
@@ -201,7 +201,7 @@ final class OutputColumns {
             return d.hessian();
         }
         Tensor y = Tensor.of(targets);
-        return ArrayScope.run(() -> Rowwise.hessian(t -> loss.perSample(t, y), Tensor.of(f))).array();
+        return Rowwise.hessian(t -> loss.perSample(t, y)).apply(Tensor.of(f)).array();
     }
 
     /** The diagonals of a C-order {@code [n, m, m]} array as a {@code [n, m]} view. */

@@ -141,8 +141,8 @@ class CnnCliTest {
         assertArrayEquals(new long[] {6, 3, 25}, j.shape());
         Tensor theta = Tensor.of(f.theta());
         Tensor flat = Tensor.of(f.data().x().reshape(6, 25));
-        INDArray reverse = Rowwise.jacobian(z -> f.model().forward(theta, z), flat, Rowwise.Mode.REVERSE).array();
-        INDArray forward = Rowwise.jacobian(z -> f.model().forward(theta, z), flat, Rowwise.Mode.FORWARD).array();
+        INDArray reverse = Rowwise.jacrev(z -> f.model().forward(theta, z)).apply(flat).array();
+        INDArray forward = Rowwise.jacfwd(z -> f.model().forward(theta, z)).apply(flat).array();
         assertClose("jacfwd vs jacrev", forward, reverse, 1e-12);
         assertClose("cli jacobian", j, reverse, 1e-12);
     }

@@ -60,7 +60,7 @@ class CurvlabCliTest {
     /** The dense Hessian of the mean loss by the core engine (jacfwd of jacrev), independent of FullHessian. */
     static INDArray denseHessian(CliFixture f) {
         ModelObjective obj = new ModelObjective(f.model(), f.loss(), f.data(), Reduction.MEAN);
-        return ArrayScope.run(() -> Autodiff.hessian(obj).apply(Tensor.of(f.theta()))).array();
+        return Autodiff.hessian(obj).apply(Tensor.of(f.theta())).array();
     }
 
     @Test
@@ -274,7 +274,7 @@ class CurvlabCliTest {
         Path out = f.file("J.npy");
         ok(f.argsWithoutY("jacobian", "--out", out));
         Tensor theta = Tensor.of(f.theta());
-        INDArray expected = Rowwise.jacobian(x -> f.model().forward(theta, x), Tensor.of(f.data().x())).array();
+        INDArray expected = Rowwise.jacobian(x -> f.model().forward(theta, x)).apply(Tensor.of(f.data().x())).array();
         assertClose("jacobian", NpyFile.read(out), expected, TOL);
         assertArrayEquals(new long[] {7, 2, 3}, NpyFile.read(out).shape());
     }

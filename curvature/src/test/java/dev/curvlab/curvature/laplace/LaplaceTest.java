@@ -200,7 +200,7 @@ class LaplaceTest {
             long from = first == 0 ? 0 : 20;
             double[] delta = subset == Subset.ALL ? new double[] {0.7, 1.9} : new double[] {1.3};
             // engine Jacobian of the outputs in all parameters: [6, 4, N], then the covered columns
-            INDArray jAll = ArrayScope.run(() -> Autodiff.jacrev(t -> model.forward(t, Tensor.of(xs))).apply(Tensor.of(theta))).array();
+            INDArray jAll = Autodiff.jacrev(t -> model.forward(t, Tensor.of(xs))).apply(Tensor.of(theta)).array();
             INDArray j = jAll.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(from, 44)).dup('c');
             for (Structure s : Structure.values()) {
                 Laplace la = Laplace.fit(model, Losses.CROSS_ENTROPY, data, theta,

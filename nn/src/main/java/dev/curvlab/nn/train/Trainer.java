@@ -175,12 +175,8 @@ public final class Trainer {
             LayerProducts.Gradient g = layers.gradient(obj, theta);
             return new Eval(g.value(), g.gradient());
         }
-        try (ArrayScope scope = ArrayScope.open()) {
-            Autodiff.ValueAndGrad vg = Autodiff.valueAndGrad(obj, Tensor.of(theta));
-            INDArray g = vg.grad().array();
-            scope.keep(g);
-            return new Eval(vg.value().item(), g);
-        }
+        Autodiff.ValueAndGrad vg = Autodiff.valueAndGrad(obj).apply(Tensor.of(theta));
+        return new Eval(vg.value().item(), vg.grad().array());
     }
 
     /** Exact mean loss and gradient on all rows, in chunks of at most {@code chunk} rows. */

@@ -47,8 +47,8 @@ class OutputDerivativesTest {
                 Tensor y = loss.prepare(targets(loss, r, n, out), out);
                 OutputDerivatives d = loss.outputDerivatives(f, y.array());
                 assertNotNull(d, loss.name() + " has no closed form");
-                INDArray g = Rowwise.gradient(t -> loss.perSample(t, y), Tensor.of(f)).array();
-                INDArray h = Rowwise.hessian(t -> loss.perSample(t, y), Tensor.of(f)).array();
+                INDArray g = Rowwise.grad(t -> loss.perSample(t, y)).apply(Tensor.of(f)).array();
+                INDArray h = Rowwise.hessian(t -> loss.perSample(t, y)).apply(Tensor.of(f)).array();
                 String what = loss.name() + " out=" + out;
                 assertTrue(Comparison.close(d.gradient(), g, Tolerances.EXACT), () -> Comparison.describe(what + " gradient", d.gradient(), g, Tolerances.EXACT));
                 assertTrue(Comparison.close(d.hessian(), h, Tolerances.EXACT), () -> Comparison.describe(what + " hessian", d.hessian(), h, Tolerances.EXACT));

@@ -172,6 +172,6 @@ class ChainProductsTest {
     static INDArray genericInputJacobians(Sequential model, INDArray theta, INDArray x) {
         INDArray flat = x.reshape('c', new long[] {x.size(0), x.length() / x.size(0)});
         Tensor th = Tensor.of(theta);
-        return ArrayScope.run(() -> Rowwise.jacobian(z -> model.forward(th, z), Tensor.of(flat))).array();
+        return Rowwise.jacobian(z -> model.forward(th, z)).apply(Tensor.of(flat)).array();
     }
 }

@@ -102,7 +102,7 @@ class LayerProductsTest {
     }
 
     static INDArray genericHvp(ModelObjective obj, INDArray theta, INDArray vt) {
-        return ArrayScope.run(() -> Autodiff.hvp(obj).apply(Tensor.of(theta), Tensor.of(vt))).array();
+        return Autodiff.hvp(obj).apply(Tensor.of(theta), Tensor.of(vt)).array();
     }
 
     static INDArray genericGgn(ModelObjective obj, INDArray theta, INDArray vt) {
