@@ -1,6 +1,5 @@
 package dev.curvlab.bench;
 
-import dev.curvlab.core.ArrayScope;
 import dev.curvlab.core.Rowwise;
 import dev.curvlab.core.Tensor;
 import dev.curvlab.curvature.hessian.FullHessian;

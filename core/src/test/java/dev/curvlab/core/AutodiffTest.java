@@ -2,14 +2,11 @@ package dev.curvlab.core;
 
 import static dev.curvlab.core.Arrays2.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.curvlab.core.check.FiniteDifferences;
 import dev.curvlab.core.check.Tolerances;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 class AutodiffTest {

@@ -1,6 +1,5 @@
 package dev.curvlab.examples;
 
-import dev.curvlab.core.ArrayScope;
 import dev.curvlab.core.Ops;
 import dev.curvlab.core.Rowwise;
 import dev.curvlab.core.Tensor;

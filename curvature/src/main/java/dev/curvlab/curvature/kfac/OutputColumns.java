@@ -1,6 +1,5 @@
 package dev.curvlab.curvature.kfac;
 
-import dev.curvlab.core.ArrayScope;
 import dev.curvlab.core.Rowwise;
 import dev.curvlab.core.Tensor;
 import dev.curvlab.core.kernels.RawAccess;

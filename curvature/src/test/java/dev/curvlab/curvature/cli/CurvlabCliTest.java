@@ -15,7 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.curvlab.core.ArrayScope;
 import dev.curvlab.core.Autodiff;
 import dev.curvlab.core.Rowwise;
 import dev.curvlab.core.Tensor;

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.curvlab.core.ArrayScope;
 import dev.curvlab.core.Autodiff;
 import dev.curvlab.core.Tensor;
 import dev.curvlab.core.check.Tolerances;

@@ -5,11 +5,9 @@ import static dev.curvlab.nn.products.LayerProductsTest.gaussian;
 import static dev.curvlab.nn.products.LayerProductsTest.genericGgn;
 import static dev.curvlab.nn.products.LayerProductsTest.genericGradient;
 import static dev.curvlab.nn.products.LayerProductsTest.genericHvp;
-import static dev.curvlab.nn.products.LayerProductsTest.genericPerSample;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.curvlab.core.ArrayScope;
 import dev.curvlab.core.Rowwise;
 import dev.curvlab.core.Tensor;
 import dev.curvlab.nn.ModelObjective;
