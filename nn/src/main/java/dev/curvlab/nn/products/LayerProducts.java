@@ -267,7 +267,7 @@ public final class LayerProducts {
         int k = Math.toIntExact(vt.size(0));
         INDArray v = vt.dataType() == DataType.DOUBLE && vt.ordering() == 'c' && vt.offset() == 0 && !vt.isView() ? vt
                 : vt.castTo(DataType.DOUBLE).dup('c');
-        INDArray out = Nd4j.create(DataType.DOUBLE, new long[] {k, n}, 'c');
+        INDArray out = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {k, n}, 'c');   // every element written below
         int chunk = chunk(pass.batch, k);
         double[] rows = new double[Math.multiplyExact(Math.min(chunk, k), n)];
         double[] result = new double[rows.length];
