@@ -205,6 +205,11 @@ final class BatchPass implements AutoCloseable {
         return copy;
     }
 
+    /** The gradient into {@code into} (a whole float64 array of N elements, checked by the caller): one memcpy. */
+    void gradientInto(INDArray into) {
+        Pointer.memcpy(new DoublePointer(into.data().addressPointer()), grad.pointer, 8L * shapes.parameters());
+    }
+
     /** The factor on the summed loss of the loaded state. */
     double lossFactor() {
         return factor;

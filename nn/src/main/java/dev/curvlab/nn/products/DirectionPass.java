@@ -31,6 +31,15 @@ final class DirectionPass implements AutoCloseable {
     private final Matrix[] rdA;
     private final Matrix[] t1;
     private final Matrix[] t2;
+    /**
+     * Sample-direction-major views of the same memory, {@code [B*k, w]}: made once here, because
+     * {@link Matrix#as} reshapes an ND4J array (one op dispatch, several us) and the R-passes need
+     * four such views per layer per product.
+     */
+    private final Matrix[] raRows;
+    private final Matrix[] rzRows;
+    private final Matrix[] rdzRows;
+    private final Matrix[] rdARows;
     private final double[] rf;
     private final double[] rg;
     /** {@code Rz_l} of every layer on the heap ({@code [B, k, out_l]}), read once after its GEMMs, used again backward. */
@@ -55,6 +64,10 @@ final class DirectionPass implements AutoCloseable {
         rdA = new Matrix[layers];
         t1 = new Matrix[layers];
         t2 = new Matrix[layers];
+        raRows = new Matrix[layers];
+        rzRows = new Matrix[layers];
+        rdzRows = new Matrix[layers];
+        rdARows = new Matrix[layers];
         rzHeap = new double[layers][];
         int blockSize = 0;
         int crossSize = 0;
@@ -70,6 +83,10 @@ final class DirectionPass implements AutoCloseable {
             rdA[l] = Matrix.zeros(batch, k * out);
             t1[l] = Matrix.zeros(k * in, out);
             t2[l] = Matrix.zeros(in + 1, k * out);
+            raRows[l] = ra[l].as(batch * k, in);
+            rzRows[l] = rz[l].as(batch * k, out);
+            rdzRows[l] = rdz[l].as(batch * k, out);
+            rdARows[l] = rdA[l].as(batch * k, out);
             rzHeap[l] = new double[batch * k * out];
             blockSize = Math.max(blockSize, Math.max(batch, in + 1) * k * out);
             crossSize = Math.max(crossSize, k * in * out);
@@ -111,7 +128,7 @@ final class DirectionPass implements AutoCloseable {
             int out = shapes.out(l);
             gemm.product(base.a[l], false, p[l], false, rz[l], 0.0);
             if (l > 0) {
-                gemm.product(ra[l].as(batch * k, in), false, base.w[l], false, rz[l].as(batch * k, out), 1.0);
+                gemm.product(raRows[l], false, base.w[l], false, rzRows[l], 1.0);
             }
             rz[l].read(rzHeap[l]);
             boolean last = l + 1 == layers;
@@ -142,7 +159,7 @@ final class DirectionPass implements AutoCloseable {
             }
             writeBlock(l, result, withCross);
             if (l > 0) {
-                gemm.product(rdz[l].as(batch * k, out), false, base.w[l], true, rdA[l - 1].as(batch * k, in), 0.0);
+                gemm.product(rdzRows[l], false, base.w[l], true, rdARows[l - 1], 0.0);
                 if (exact) {
                     gemm.product(base.dz[l], false, vw[l], true, rdA[l - 1], 1.0);
                 }

@@ -107,6 +107,28 @@ public final class LayerProducts {
         return new Gradient(pass.value, pass.gradientCopy());
     }
 
+    /**
+     * The objective's value, with its gradient written into {@code into: [N]} (a whole C-order
+     * float64 array that the caller reuses, e.g. once per training step: no allocation here).
+     */
+    public synchronized double gradientInto(ModelObjective objective, INDArray theta, INDArray into) {
+        int n = Math.toIntExact(model.parameterCount());
+        if (!RawAccess.isWholeDouble(into) || into.length() != n) {
+            throw new IllegalArgumentException("the gradient buffer must be a whole C-order float64 array of " + n + " elements, got "
+                    + into.dataType() + " " + java.util.Arrays.toString(into.shape()));
+        }
+        if (shapes == null) {
+            Gradient g = gradient(objective, theta);
+            into.assign(g.gradient());
+            return g.value();
+        }
+        BatchPass pass = pass(theta, objective.x().array(), objective.preparedTargets().array(), factor(objective));
+        pass.forward(outputLoss, false);
+        pass.backward(true);
+        pass.gradientInto(into);
+        return pass.value;
+    }
+
     /** {@code H V} for directions {@code vt: [k, N]}, returned {@code [k, N]}. */
     public INDArray hessianProduct(ModelObjective objective, INDArray theta, INDArray vt) {
         return hessianProduct(theta, objective.x().array(), objective.preparedTargets().array(), factor(objective), vt);
@@ -267,7 +289,7 @@ public final class LayerProducts {
         int k = Math.toIntExact(vt.size(0));
         INDArray v = vt.dataType() == DataType.DOUBLE && vt.ordering() == 'c' && vt.offset() == 0 && !vt.isView() ? vt
                 : vt.castTo(DataType.DOUBLE).dup('c');
-        INDArray out = Nd4j.create(DataType.DOUBLE, new long[] {k, n}, 'c');
+        INDArray out = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {k, n}, 'c');   // every element written below
         int chunk = chunk(pass.batch, k);
         double[] rows = new double[Math.multiplyExact(Math.min(chunk, k), n)];
         double[] result = new double[rows.length];

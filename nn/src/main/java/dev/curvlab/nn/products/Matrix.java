@@ -5,18 +5,19 @@ import org.bytedeco.javacpp.DoublePointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * A float64 C-order matrix {@code [rows, cols]} in native memory, allocated once and reused: the
  * ND4J array for GEMMs and direct element access ({@link RawAccess.Elements}) for the elementwise
  * loops that run in Java (one ND4J call costs 10-60 us, more than the loop itself at these sizes).
  * {@link #as} reinterprets the same memory with another shape (e.g. {@code [B, k*w]} as
- * {@code [B*k, w]}); {@link #block} is a contiguous part of it (a layer's parameters).
+ * {@code [B*k, w]}); {@link #block} is a contiguous part of it (a layer's parameters). Both are
+ * views by address only (no ND4J view array: a reshape or interval get costs one op dispatch).
  */
 final class Matrix {
     final int rows;
     final int cols;
+    /** The ND4J array of a matrix that owns its memory; null for views ({@link #as}, {@link #block}) and heap matrices. */
     final INDArray array;
     private final INDArray owner;
     private final RawAccess.Elements at;
@@ -74,14 +75,15 @@ final class Matrix {
         if ((long) newRows * newCols != (long) rows * cols) {
             throw new IllegalArgumentException("cannot view [" + rows + ", " + cols + "] as [" + newRows + ", " + newCols + "]");
         }
-        return new Matrix(array.reshape('c', new long[] {newRows, newCols}), newRows, newCols, owner, base, at);
+        return new Matrix(null, newRows, newCols, owner, base, at);
     }
 
     /** A contiguous block of this matrix's memory from flat element {@code offset}, as {@code [rows, cols]}. */
     Matrix block(long offset, int newRows, int newCols) {
-        INDArray flat = array.reshape('c', new long[] {(long) rows * cols});
-        INDArray part = flat.get(NDArrayIndex.interval(offset, offset + (long) newRows * newCols)).reshape('c', new long[] {newRows, newCols});
-        return new Matrix(part, newRows, newCols, owner, base + offset, at);
+        if (offset < 0 || offset + (long) newRows * newCols > (long) rows * cols) {
+            throw new IllegalArgumentException("block of [" + newRows + ", " + newCols + "] at " + offset + " outside [" + rows + ", " + cols + "]");
+        }
+        return new Matrix(null, newRows, newCols, owner, base + offset, at);
     }
 
     double get(int flat) {

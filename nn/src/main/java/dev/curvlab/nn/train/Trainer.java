@@ -98,6 +98,7 @@ public final class Trainer {
         Optimizer opt = cfg.optimizer();
         opt.reset();
         INDArray gradSum = full == null ? Nd4j.zeros(DataType.DOUBLE, theta.length()) : null;
+        INDArray gradStep = Nd4j.create(DataType.DOUBLE, theta.length());
 
         double[] history = new double[cfg.epochs()];
         int epochs = 0;
@@ -117,7 +118,7 @@ public final class Trainer {
                 int rows = Math.min(batch, n - start);
                 try (ArrayScope scope = ArrayScope.open()) {
                     ModelObjective obj = full != null ? full : batches.of(Arrays.copyOfRange(perm, start, start + rows));
-                    Eval ev = evaluate(layers, obj, theta);
+                    Eval ev = evaluate(layers, obj, theta, gradStep);
                     if (!Double.isFinite(ev.loss)) {
                         throw new IllegalStateException(String.format(Locale.ROOT, "training diverged: the %s loss is %s at"
                                 + " epoch %d, step %d; try a smaller learning rate than %g (%s)", loss.name(), ev.loss, e,
@@ -159,7 +160,7 @@ public final class Trainer {
                 LOG.info(progress(e, cfg.epochs(), epochLoss, gradNorm, steps, System.nanoTime() - t0));
             }
         }
-        Eval fin = evaluateAll(layers, batches, full, theta, batch);
+        Eval fin = evaluateAll(layers, batches, full, theta, batch, gradStep);
         Duration wall = Duration.ofNanos(System.nanoTime() - t0);
         if (cfg.logEvery() > 0 && LOG.isInfoEnabled()) {
             LOG.info(String.format(Locale.ROOT, "stopped after %d epochs (%d steps, %s): %s; final loss %.6g  |grad| %s",
@@ -169,20 +170,25 @@ public final class Trainer {
                 epochs, steps, reason, wall);
     }
 
-    /** Value and gradient in one reverse pass (by the layer engine when given); intermediates are released, the gradient kept. */
-    private static Eval evaluate(LayerProducts layers, ModelObjective obj, INDArray theta) {
+    /**
+     * Value and gradient in one reverse pass: by the layer engine when given, its gradient written into
+     * {@code gradStep} (one buffer for all steps: the step's optimizer update and sums read it before the
+     * next step overwrites it); else by the generic engine, intermediates released, the gradient kept.
+     */
+    private static Eval evaluate(LayerProducts layers, ModelObjective obj, INDArray theta, INDArray gradStep) {
         if (layers != null) {
-            LayerProducts.Gradient g = layers.gradient(obj, theta);
-            return new Eval(g.value(), g.gradient());
+            double value = layers.gradientInto(obj, theta, gradStep);
+            return new Eval(value, gradStep);
         }
         Autodiff.ValueAndGrad vg = Autodiff.valueAndGrad(obj).apply(Tensor.of(theta));
         return new Eval(vg.value().item(), vg.grad().array());
     }
 
     /** Exact mean loss and gradient on all rows, in chunks of at most {@code chunk} rows. */
-    private static Eval evaluateAll(LayerProducts layers, Batches batches, ModelObjective full, INDArray theta, int chunk) {
+    private static Eval evaluateAll(LayerProducts layers, Batches batches, ModelObjective full, INDArray theta, int chunk,
+            INDArray gradStep) {
         if (full != null) {
-            return evaluate(layers, full, theta);
+            return evaluate(layers, full, theta, gradStep);
         }
         int n = batches.n;
         INDArray g = Nd4j.zeros(DataType.DOUBLE, theta.length());
@@ -193,7 +199,7 @@ public final class Trainer {
             int s = start;
             Arrays.setAll(idx, i -> s + i);
             try (ArrayScope scope = ArrayScope.open()) {
-                Eval ev = evaluate(layers, batches.of(idx), theta);
+                Eval ev = evaluate(layers, batches.of(idx), theta, gradStep);
                 loss += ev.loss * rows / n;
                 Sgd.axpy((double) rows / n, ev.grad, g);
             }

@@ -148,6 +148,10 @@ class LayerProductsTest {
         LayerProducts.Gradient g = engine.gradient(mean, tc.theta());
         assertRelClose(tc.name() + " gradient", g.gradient(), genericGradient(mean, tc.theta()));
         assertEquals(mean.value(tc.theta()), g.value(), 1e-12 * Math.max(1, Math.abs(g.value())), tc.name() + " value");
+        INDArray into = Nd4j.valueArrayOf(new long[] {n}, Double.NaN, DataType.DOUBLE);   // a reused buffer: every element overwritten
+        double intoValue = engine.gradientInto(mean, tc.theta(), into);
+        assertRelClose(tc.name() + " gradient into a buffer", into, genericGradient(mean, tc.theta()));
+        assertEquals(g.value(), intoValue, 1e-12 * Math.max(1, Math.abs(g.value())), tc.name() + " value with gradientInto");
         INDArray vt = gaussian(rnd, 1.0, k, n);
         assertRelClose(tc.name() + " HVP k=" + k, engine.hessianProduct(sum, tc.theta(), vt), genericHvp(sum, tc.theta(), vt));
         ModelObjective nll = tc.objective(Reduction.NLL);
@@ -272,6 +276,11 @@ class LayerProductsTest {
         assertTrue(ProductEngine.GENERIC.select(m, Losses.MSE) == null);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ProductEngine.LAYERS.select(m, custom));
         assertTrue(e.getMessage().contains("'mine'"), e.getMessage());
+        LayerProducts dense = new LayerProducts(m, Losses.MSE);
+        ModelObjective obj = new ModelObjective(m, Losses.MSE, Nd4j.rand(DataType.DOUBLE, 5, 3), Nd4j.rand(DataType.DOUBLE, 5, 2), Reduction.MEAN);
+        IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class,
+                () -> dense.gradientInto(obj, m.initialParameters(1), Nd4j.zeros(DataType.DOUBLE, m.parameterCount() + 1)));
+        assertTrue(wrong.getMessage().contains("gradient buffer"), wrong.getMessage());
         assertEquals(ProductEngine.LAYERS, ProductEngine.parse(" Layers "));
         assertThrows(IllegalArgumentException.class, () -> ProductEngine.parse("fast"));
         LayerProducts engine = new LayerProducts(m, Losses.MSE);
