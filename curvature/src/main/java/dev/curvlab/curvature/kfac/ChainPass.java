@@ -5,6 +5,7 @@ import dev.curvlab.core.Autodiff;
 import dev.curvlab.core.JvpResult;
 import dev.curvlab.core.Tensor;
 import dev.curvlab.core.kernels.MatMulKernel;
+import dev.curvlab.core.kernels.RawAccess;
 import dev.curvlab.nn.model.Activation;
 import dev.curvlab.nn.model.Dense;
 import dev.curvlab.nn.model.ParamLayout;
@@ -57,9 +58,9 @@ final class ChainPass {
             INDArray bias = theta.get(NDArrayIndex.interval(bb.offset(), bb.end())).reshape('c', new long[] {d.out()});
             u[k] = Nd4j.hstack(a, Nd4j.ones(DataType.DOUBLE, s, 1));
             INDArray z = MatMulKernel.gemm(a, w[k], false, false).addiRowVector(bias);
+            d2[k] = secondDerivatives ? d.activation().secondDerivative(z) : null;     // before z may be overwritten
             INDArray[] valueAndSlope = valueAndSlope(d.activation(), z);
             d1[k] = valueAndSlope[1];
-            d2[k] = secondDerivatives ? d.activation().secondDerivative(z) : null;
             INDArray next = valueAndSlope[0];
             if (k > 0) {
                 Buffers.free(a);
@@ -73,12 +74,15 @@ final class ChainPass {
     }
 
     /**
-     * {@code {s(z), s'(z)}} from one forward-mode pass of the activation along the all-ones direction
+     * {@code {s(z), s'(z)}} (tanh: by {@link TanhKernel}, z overwritten by the value) from one forward-mode pass of the activation along the all-ones direction
      * (the activation is evaluated once, not once for the value and again for the slope).
      */
     private static INDArray[] valueAndSlope(Activation activation, INDArray z) {
         if (activation == Activation.IDENTITY) {
             return new INDArray[] {z, Nd4j.onesLike(z)};
+        }
+        if (activation == Activation.TANH && RawAccess.isWholeDouble(z)) {
+            return TanhKernel.valueAndSlope(z);
         }
         try (ArrayScope scope = ArrayScope.open()) {
             JvpResult r = Autodiff.jvp(activation::apply, Tensor.of(z), Tensor.of(Nd4j.onesLike(z)));

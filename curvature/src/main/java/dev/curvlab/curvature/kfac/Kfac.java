@@ -120,9 +120,34 @@ public final class Kfac {
         if (!model.isDenseChain()) {
             return ConvKfac.compute(model, loss, data, theta, o, first, progress);
         }
+        return compute(model, o, first, progress, new SampleChunks(model, loss, data, theta));
+    }
+
+    /**
+     * KFAC factors (as {@link #compute}) and the summed loss {@code sum_i l(f(x_i), y_i)} at theta.
+     * @param summedLoss the loss with {@link dev.curvlab.nn.loss.Reduction#SUM}, for the evidence
+     */
+    public record FactorsAndLoss(KfacFactors factors, double summedLoss) {
+    }
+
+    /**
+     * {@link #compute} of a dense chain that also sums the loss from the outputs its forward passes
+     * compute anyway (the kron Laplace needs both; a separate likelihood pass cost a second forward
+     * pass over the data).
+     */
+    public static FactorsAndLoss computeWithLoss(Sequential model, Loss loss, Dataset data, INDArray theta, Options o, int first,
+            ProgressListener progress) {
+        if (!model.isDenseChain()) {
+            throw new IllegalArgumentException("the fused factors-and-loss pass needs a dense chain; use compute for other models");
+        }
+        SampleChunks chunks = new SampleChunks(model, loss, data, theta);
+        KfacFactors factors = compute(model, o, first, progress, chunks);
+        return new FactorsAndLoss(factors, chunks.summedLoss());
+    }
+
+    private static KfacFactors compute(Sequential model, Options o, int first, ProgressListener progress, SampleChunks chunks) {
         List<Dense> ls = model.layers();
         int layers = ls.size();
-        SampleChunks chunks = new SampleChunks(model, loss, data, theta);
         INDArray[] a = new INDArray[layers];
         INDArray[] g = new INDArray[layers];
         for (int l = 0; l < layers; l++) {

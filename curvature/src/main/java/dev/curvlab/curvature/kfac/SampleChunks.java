@@ -1,5 +1,7 @@
 package dev.curvlab.curvature.kfac;
 
+import dev.curvlab.core.ArrayScope;
+import dev.curvlab.core.Tensor;
 import dev.curvlab.curvature.progress.ProgressListener;
 import dev.curvlab.nn.data.Dataset;
 import dev.curvlab.nn.loss.Loss;
@@ -30,6 +32,7 @@ final class SampleChunks {
     private final INDArray theta;
     private final INDArray targets;
     private final double scale;
+    private double summedLoss;
 
     SampleChunks(Sequential model, Loss loss, Dataset data, INDArray theta) {
         model.validate(theta.shape(), data.x().shape());
@@ -46,6 +49,15 @@ final class SampleChunks {
     }
 
     /**
+     * The loss with {@link dev.curvlab.nn.loss.Reduction#SUM} at the parameters over the chunks of
+     * the last {@link #forEach} (the evidence's likelihood term), from the outputs each chunk's forward
+     * pass computes anyway: {@code sum_chunks loss.summed(f_chunk, y_chunk)}.
+     */
+    double summedLoss() {
+        return summedLoss;
+    }
+
+    /**
      * Runs {@code visitor} on every chunk. {@code columnsPerSample} (columns of the largest block, times
      * the blocks held at once) sizes the chunks.
      */
@@ -57,11 +69,13 @@ final class SampleChunks {
             width = Math.max(width, Math.max(d.out(), d.in() + 1));
         }
         long chunk = Math.max(1, Math.min(n, CHUNK_DOUBLES / (Math.max(1, columnsPerSample) * width)));
+        summedLoss = 0;
         for (long start = 0; start < n; start += chunk) {
             long end = Math.min(n, start + chunk);
             INDArray x = rows(data.x(), start, end, chunk == n);
             INDArray y = rows(targets, start, end, chunk == n);
             ChainPass pass = ChainPass.forward(model, theta, x, secondDerivatives);
+            summedLoss += chunkLoss(pass.output, y);
             ColumnBlock cols = OutputColumns.of(variant, loss, pass.output, y, scale, mcSamples, seed + 0x9E3779B97F4A7C15L * (start + 1));
             visitor.visit(pass, cols);
             pass.free();
@@ -71,6 +85,10 @@ final class SampleChunks {
             }
             progress.progress(task, end, n);
         }
+    }
+
+    private double chunkLoss(INDArray f, INDArray y) {
+        return ArrayScope.run(() -> loss.summed(Tensor.of(f), Tensor.of(y))).array().getDouble(0);
     }
 
     private static INDArray rows(INDArray a, long start, long end, boolean all) {

@@ -124,6 +124,7 @@ public final class Laplace {
         }
         long from = offset(model, first);
         long n = model.parameterCount() - from;
+        Likelihood kronLikelihood = null;          // the kron pass sums the loss itself
         PosteriorPrecision p = switch (o.structure()) {
             case FULL -> {
                 preflight(n, o.budget());
@@ -134,8 +135,9 @@ public final class Laplace {
                 yield new FullPrecision(c, sizes);
             }
             case KRON -> {
-                KfacFactors f = Kfac.compute(model, loss, data, theta, Kfac.Options.exact(), first, progress);
-                yield new KronPrecision(f.a(), f.g());
+                Kfac.FactorsAndLoss fl = Kfac.computeWithLoss(model, loss, data, theta, Kfac.Options.exact(), first, progress);
+                kronLikelihood = likelihoodOfSum(model, loss, data, fl.summedLoss());
+                yield new KronPrecision(fl.factors().a(), fl.factors().g());
             }
             case DIAG -> {
                 DiagonalKind kind = o.curvature() == CurvatureType.GGN ? DiagonalKind.GGN : DiagonalKind.HESSIAN;
@@ -143,7 +145,8 @@ public final class Laplace {
                 yield new DiagPrecision(d.get(NDArrayIndex.interval(from, model.parameterCount())).dup('c'), sizes, widths);
             }
         };
-        return new Laplace(model, theta, likelihood(model, loss, data, theta), p, o.subset(), o.curvature(), o.priorPrecision(), o.sigma());
+        Likelihood lik = kronLikelihood != null ? kronLikelihood : likelihood(model, loss, data, theta);
+        return new Laplace(model, theta, lik, p, o.subset(), o.curvature(), o.priorPrecision(), o.sigma());
     }
 
     /**
@@ -183,6 +186,11 @@ public final class Laplace {
             x.close();
             y.close();
         }
+        return likelihoodOfSum(model, loss, data, summed);
+    }
+
+    /** The likelihood from the summed loss at theta (computed elsewhere) and the loss's data constant. */
+    static Likelihood likelihoodOfSum(Sequential model, Loss loss, Dataset data, double summed) {
         INDArray y = loss.prepare(data.y(), model.outputSize()).array();
         double constant = Likelihood.constantOf(loss, RawAccess.readAll(y.dup('c')), data.n(), model.outputSize());
         return new Likelihood(loss, data.n(), model.outputSize(), summed, constant);

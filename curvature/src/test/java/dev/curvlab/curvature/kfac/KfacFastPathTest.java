@@ -68,6 +68,23 @@ class KfacFastPathTest {
     }
 
     @Test
+    void fusedPassSumsTheLossOverChunksAsTheGenericEngineDoes() {
+        // the kron Laplace's likelihood term: sum_i l(f(x_i), y_i) summed chunk by chunk in the KFAC pass
+        // against the generic engine's summed objective over all 600 samples at once (three chunks)
+        int n = 600;
+        Sequential model = Sequential.mlp(new int[] {1023, 4}, Activation.TANH);
+        Dataset d = KfacTest.data(Losses.CROSS_ENTROPY, n, 1023, 4, 7);
+        INDArray theta = model.initialParameters(11).muli(3.0);
+        Kfac.FactorsAndLoss fl = Kfac.computeWithLoss(model, Losses.CROSS_ENTROPY, d, theta, Kfac.Options.exact(), 0,
+                dev.curvlab.curvature.progress.ProgressListener.NONE);
+        double want = new dev.curvlab.nn.ModelObjective(model, Losses.CROSS_ENTROPY, d.x(), d.y(), dev.curvlab.nn.loss.Reduction.SUM)
+                .value(theta);
+        assertEquals(want, fl.summedLoss(), Tolerances.CLOSED_FORM * Math.abs(want), "summed loss");
+        KfacFactors f = Kfac.compute(model, Losses.CROSS_ENTROPY, d, theta, Kfac.Options.exact());
+        assertEquals(0.0, KfacTest.relError(fl.factors().g().get(0), f.g().get(0)), 0.0, "same G as compute");
+    }
+
+    @Test
     void deepFactorsEqualTheSumOverSamplesOfJacobianSandwiches() {
         // G_l = (1/n) sum_i J_i^T (diag p_i - p_i p_i^T) J_i with J_i = d f / d z_l from the identity
         // columns (LayerJacobians: no output root, no rank-k update), A_l = (1/n) sum_i u_i u_i^T;
