@@ -103,7 +103,7 @@ public class CnnBench {
     @Warmup(iterations = 1, time = 1)
     @Measurement(iterations = 2, time = 1)
     public void fullHessian(Cnn s, Blackhole bh) throws IOException {
-        FullHessianBench.consume(FullHessian.compute(s.operator, new FullHessian.Options().blockSize(s.block)), bh);
+        FullHessianBench.consume(FullHessian.compute(s.operator, FullHessian.Options.defaults().withBlockSize(s.block)), bh);
     }
 
     /** The dense Hessian by blocks on the generic engine (the former AUTO choice); minutes on a loaded machine, so one iteration. */
@@ -111,7 +111,7 @@ public class CnnBench {
     @Warmup(iterations = 0)
     @Measurement(iterations = 1, time = 1)
     public void fullHessianGeneric(Cnn s, Blackhole bh) throws IOException {
-        FullHessianBench.consume(FullHessian.compute(s.generic, new FullHessian.Options().method(HessianMethod.BLOCKED)), bh);
+        FullHessianBench.consume(FullHessian.compute(s.generic, FullHessian.Options.defaults().withMethod(HessianMethod.BLOCKED)), bh);
     }
 
     /** Per-image Jacobians [n, 10, 64] of the 10 logits w.r.t. the 64 pixels by the layer engine (what {@code curvlab jacobian} runs). PyTorch: vmap(jacrev). */

@@ -52,7 +52,7 @@ public class FisherBench {
     public void setup() throws IOException {
         Problems.LogisticRegression p = Problems.LogisticRegression.of(50, 100_000);
         operator = new ObservedFisherOperator(p.model(), Losses.BCE, p.data(), p.theta(), 0);
-        options = new FullHessian.Options().method(HessianMethod.parse(method));
+        options = FullHessian.Options.defaults().withMethod(HessianMethod.parse(method));
         double err = relativeError(FullHessian.compute(operator, options).matrix(), p.closedFormFisher());
         if (!(err <= TOLERANCE)) {
             throw new IllegalStateException("observed Fisher by " + method + " differs from X^T diag(p(1-p)) X: relative error " + err);

@@ -94,13 +94,13 @@ public class FullHessianBench {
     @Warmup(iterations = 5, time = 1)
     @Measurement(iterations = 5, time = 1)
     public void structured(Mlp s, Blackhole bh) throws IOException {
-        consume(FullHessian.compute(s.operator, new FullHessian.Options().method(HessianMethod.STRUCTURED)), bh);
+        consume(FullHessian.compute(s.operator, FullHessian.Options.defaults().withMethod(HessianMethod.STRUCTURED)), bh);
     }
 
     /** Blocked forward-over-reverse dense Hessian (default block size) of small / medium. */
     @Benchmark
     public void blocked(Mlp s, Blackhole bh) throws IOException {
-        consume(FullHessian.compute(s.operator, new FullHessian.Options().method(HessianMethod.BLOCKED)), bh);
+        consume(FullHessian.compute(s.operator, FullHessian.Options.defaults().withMethod(HessianMethod.BLOCKED)), bh);
     }
 
     /** The seed's per-parameter loop (ROWLOOP: one HVP per parameter), small only; about 10 s per matrix. */
@@ -108,7 +108,7 @@ public class FullHessianBench {
     @Warmup(iterations = 1, time = 1)
     @Measurement(iterations = 1, time = 1)
     public void rowloop(SmallMlp s, Blackhole bh) throws IOException {
-        consume(FullHessian.compute(s.operator, new FullHessian.Options().method(HessianMethod.ROWLOOP)), bh);
+        consume(FullHessian.compute(s.operator, FullHessian.Options.defaults().withMethod(HessianMethod.ROWLOOP)), bh);
     }
 
     /** Structured dense Hessian at N = 24,330; about 30 s per matrix, so no warm-up iteration (JIT time is negligible here). */
@@ -116,7 +116,7 @@ public class FullHessianBench {
     @Warmup(iterations = 0)
     @Measurement(iterations = 2, time = 1)
     public void large(LargeMlp s, Blackhole bh) throws IOException {
-        consume(FullHessian.compute(s.operator, new FullHessian.Options().method(HessianMethod.STRUCTURED)), bh);
+        consume(FullHessian.compute(s.operator, FullHessian.Options.defaults().withMethod(HessianMethod.STRUCTURED)), bh);
     }
 
     static void consume(FullHessian.Result r, Blackhole bh) {

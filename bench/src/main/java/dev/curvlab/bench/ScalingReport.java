@@ -114,7 +114,7 @@ public final class ScalingReport {
     private void warmUp() throws IOException {
         Problems.Instance w = Problems.SCALING.get(0).build();
         for (HessianMethod m : new HessianMethod[] {HessianMethod.STRUCTURED, HessianMethod.BLOCKED}) {
-            FullHessian.Result r = FullHessian.compute(operator(w), new FullHessian.Options().method(m));
+            FullHessian.Result r = FullHessian.compute(operator(w), FullHessian.Options.defaults().withMethod(m));
             Problems.release(r.matrix());
         }
     }
@@ -138,7 +138,7 @@ public final class ScalingReport {
         } else {
             Problems.Instance inst = p.build();
             HessianOperator op = operator(inst);
-            FullHessian.Options o = new FullHessian.Options().method(method);
+            FullHessian.Options o = FullHessian.Options.defaults().withMethod(method);
             ProcessMemory.settle();
             before = ProcessMemory.rss();
             ProcessMemory.resetPeak();

@@ -37,7 +37,7 @@ class ProblemsTest {
         INDArray exact = p.closedFormFisher();
         for (HessianMethod m : new HessianMethod[] {HessianMethod.STRUCTURED, HessianMethod.BLOCKED}) {
             ObservedFisherOperator op = new ObservedFisherOperator(p.model(), Losses.BCE, p.data(), p.theta(), 0);
-            INDArray fisher = FullHessian.compute(op, new FullHessian.Options().method(m)).matrix();
+            INDArray fisher = FullHessian.compute(op, FullHessian.Options.defaults().withMethod(m)).matrix();
             double err = FisherBench.relativeError(fisher, exact);
             assertTrue(err <= FisherBench.TOLERANCE, m + ": relative error " + err);
             Problems.release(fisher);

@@ -133,8 +133,8 @@ public final class CurvatureReport implements Callable<Integer> {
 
         // the full Hessian of the mean training loss
         HessianOperator hop = new HessianOperator(model, lossFn, train, theta, 0);
-        FullHessian.Result hr = FullHessian.compute(hop, new FullHessian.Options().method(HessianMethod.parse(method))
-                .progress(new LoggingProgress("columns", 2000)).out(out.resolve("hessian.npy")));
+        FullHessian.Result hr = FullHessian.compute(hop, FullHessian.Options.defaults().withMethod(HessianMethod.parse(method))
+                .withProgress(new LoggingProgress("columns", 2000)).withOut(out.resolve("hessian.npy")));
         INDArray h = hr.matrix();
         double[] eig = SymmetricEigen.eigenvalues(h);
         NpyFile.write(out.resolve("eigenvalues.npy"), Nd4j.create(eig, new long[] {eig.length}, DataType.DOUBLE));
@@ -165,7 +165,7 @@ public final class CurvatureReport implements Callable<Integer> {
         report.put("hessian", hess);
 
         // GGN beside the Hessian
-        INDArray g = FullHessian.compute(new GgnOperator(model, lossFn, train, theta, 0), new FullHessian.Options().method(HessianMethod.parse(method))).matrix();
+        INDArray g = FullHessian.compute(new GgnOperator(model, lossFn, train, theta, 0), FullHessian.Options.defaults().withMethod(HessianMethod.parse(method))).matrix();
         double[] geig = SymmetricEigen.eigenvalues(g);
         Map<String, Object> ggn = new LinkedHashMap<>();
         ggn.put("relativeDifferenceFromHessian", h.sub(g).norm2Number().doubleValue() / h.norm2Number().doubleValue());

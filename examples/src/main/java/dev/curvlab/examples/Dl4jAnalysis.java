@@ -69,7 +69,7 @@ public final class Dl4jAnalysis {
                 imported.model().describe(), imported.loss().name(), outDiff, loss, net.score(ds));
 
         HessianOperator op = new HessianOperator(imported.model(), imported.loss(), data, theta, 0);
-        FullHessian.Result h = FullHessian.compute(op, new FullHessian.Options());
+        FullHessian.Result h = FullHessian.compute(op, FullHessian.Options.defaults());
         double[] eig = SymmetricEigen.eigenvalues(h.matrix());
         SymmetricEigen.Summary s = SymmetricEigen.summarize(eig, 1e-10);
         EigenResult top = Lanczos.extremal(op, 3, Lanczos.Which.LARGEST);

@@ -43,8 +43,8 @@ record HessianReport(Map<String, Object> hessian, List<Map<String, Object>> laye
     /** Computes the section for {@code model} at {@code theta} and writes its matrix and pictures into {@code out}. */
     static HessianReport compute(Sequential model, Loss loss, Dataset data, INDArray theta, Path out) throws IOException {
         HessianOperator op = new HessianOperator(model, loss, data, theta, 0);
-        FullHessian.Result hr = FullHessian.compute(op, new FullHessian.Options().progress(new LoggingProgress("columns", 2000))
-                .out(out.resolve("hessian.npy")));
+        FullHessian.Result hr = FullHessian.compute(op, FullHessian.Options.defaults().withProgress(new LoggingProgress("columns", 2000))
+                .withOut(out.resolve("hessian.npy")));
         INDArray h = hr.matrix();
         double[] eig = SymmetricEigen.eigenvalues(h);
         Map<String, Object> hessian = new LinkedHashMap<>();

@@ -47,7 +47,7 @@ public final class LogisticRegressionFisher {
         while (it < 50 && step > 1e-10) {
             INDArray grad = nll.gradient(theta);
             fisher = FullHessian.compute(new ObservedFisherOperator(model, Losses.BCE, data, theta, 0),
-                    new FullHessian.Options().method(HessianMethod.STRUCTURED)).matrix();
+                    FullHessian.Options.defaults().withMethod(HessianMethod.STRUCTURED)).matrix();
             INDArray delta = org.nd4j.linalg.inverse.InvertMatrix.invert(fisher, false).mmul(grad.reshape(grad.length(), 1)).reshape(grad.length());
             theta.subi(delta);
             step = delta.norm2Number().doubleValue() / Math.max(1, theta.norm2Number().doubleValue());
@@ -55,7 +55,7 @@ public final class LogisticRegressionFisher {
             System.out.printf("Newton %2d: -log L = %.10f, |step| = %.2e%n", it, nll.value(theta), step);
         }
         fisher = FullHessian.compute(new ObservedFisherOperator(model, Losses.BCE, data, theta, 0),
-                new FullHessian.Options().method(HessianMethod.STRUCTURED)).matrix();
+                FullHessian.Options.defaults().withMethod(HessianMethod.STRUCTURED)).matrix();
         FisherInference.Covariance cov = FisherInference.covariance(fisher, FisherInference.SingularPolicy.ERROR);
         List<FisherInference.Coefficient> table = FisherInference.coefficients(theta, cov.standardErrors(),
                 List.of("sepal_length", "sepal_width", "petal_length", "petal_width", "intercept"));

@@ -44,7 +44,7 @@ class ReadmeExampleTest {
         Tensor grad = Autodiff.grad(loss).apply(Tensor.of(theta));                              // [N]
         Tensor hv = Autodiff.hvp(loss).apply(Tensor.of(theta), Tensor.of(Nd4j.randn(DataType.DOUBLE, 8, 131)));  // [8, N]
         INDArray hessian = FullHessian.compute(new HessianOperator(net, Losses.CROSS_ENTROPY, iris, theta, 0),
-                new FullHessian.Options()).matrix();                                           // [N, N], exact
+                FullHessian.Options.defaults()).matrix();                                           // [N, N], exact
         // --- README example ends
         assertArrayEquals(new long[] {3, 3}, h.shape());
         assertArrayEquals(new long[] {1000, 3, 3}, hs.shape());

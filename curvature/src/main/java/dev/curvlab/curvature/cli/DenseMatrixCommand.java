@@ -97,12 +97,12 @@ abstract class DenseMatrixCommand extends CurvlabSubcommand {
         boolean special = target != null && outputs.isSpecial(target);
         FullHessian.Result r;
         try (CliProgress progress = progress("columns")) {
-            FullHessian.Options o = dense.toOptions().progress(progress);
+            FullHessian.Options o = dense.toOptions().withProgress(progress);
             if (target != null && !special) {
-                o.out(outputs.stage(target));
+                o = o.withOut(outputs.stage(target));
             }
             if (range != null) {
-                o.layer(layer);
+                o = o.withLayer(layer);
             }
             r = FullHessian.compute(op, o);
         }

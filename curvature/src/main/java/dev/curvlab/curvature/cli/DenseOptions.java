@@ -30,12 +30,12 @@ final class DenseOptions {
 
     /** The FullHessian settings (output and progress set by the caller). */
     FullHessian.Options toOptions() {
-        FullHessian.Options o = new FullHessian.Options().method(method).blockSize(block).symmetrize(symmetrize);
+        FullHessian.Options o = FullHessian.Options.defaults().withMethod(method).withBlockSize(block).withSymmetrize(symmetrize);
         if (maxMemory != null) {
-            o.budget(maxMemory);
+            o = o.withBudget(maxMemory);
         }
         if (checkpoint != null) {
-            o.checkpoint(checkpoint);
+            o = o.withCheckpoint(checkpoint);
         }
         return o;
     }

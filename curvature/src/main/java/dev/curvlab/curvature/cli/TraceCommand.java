@@ -72,9 +72,9 @@ final class TraceCommand extends CurvlabSubcommand {
         if (exact) {
             FullHessian.Result r;
             try (CliProgress progress = progress("columns")) {
-                FullHessian.Options o = new FullHessian.Options().progress(progress);
+                FullHessian.Options o = FullHessian.Options.defaults().withProgress(progress);
                 if (maxMemory != null) {
-                    o.budget(maxMemory);
+                    o = o.withBudget(maxMemory);
                 }
                 r = FullHessian.compute(op, o);
             }

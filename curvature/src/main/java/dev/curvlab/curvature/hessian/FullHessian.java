@@ -48,80 +48,73 @@ public final class FullHessian {
     private FullHessian() {
     }
 
-    /** Settings; all optional. */
-    public static final class Options {
-        HessianMethod method = HessianMethod.AUTO;
-        int blockSize;
-        MemoryBudget budget = MemoryBudget.defaultBudget();
-        Path out;
-        Path checkpoint;
-        ProgressListener progress = ProgressListener.NONE;
-        boolean symmetrize;
-        long rangeStart = -1;
-        long rangeEnd = -1;
-        int layer = -1;
+    /**
+     * Settings, an immutable record (the project's options convention): {@link #defaults()} and
+     * {@code with*} copies. {@code blockSize} 0 chooses the block from the budget; {@code out} null
+     * keeps the matrix in memory; {@code checkpoint} null keeps no resumable progress; the range is
+     * all parameters unless {@link #withParameters} or {@link #withLayer} selects a block.
+     */
+    public record Options(HessianMethod method, int blockSize, MemoryBudget budget, Path out, Path checkpoint, ProgressListener progress,
+            boolean symmetrize, long rangeStart, long rangeEnd, int layer) {
+        public Options {
+            if (method == null || budget == null || progress == null) {
+                throw new IllegalArgumentException("method, budget and progress must not be null");
+            }
+            if (blockSize < 0) {
+                throw new IllegalArgumentException("block size must be >= 0, got " + blockSize);
+            }
+        }
 
-        public Options method(HessianMethod m) {
-            this.method = m;
-            return this;
+        /** AUTO method, block from the budget, the default budget, in memory, no checkpoint, no progress, all parameters. */
+        public static Options defaults() {
+            return new Options(HessianMethod.AUTO, 0, MemoryBudget.defaultBudget(), null, null, ProgressListener.NONE, false, -1, -1, -1);
+        }
+
+        public Options withMethod(HessianMethod m) {
+            return new Options(m, blockSize, budget, out, checkpoint, progress, symmetrize, rangeStart, rangeEnd, layer);
         }
 
         /** Columns per pass; 0 chooses from the memory budget. */
-        public Options blockSize(int k) {
-            if (k < 0) {
-                throw new IllegalArgumentException("block size must be >= 0, got " + k);
-            }
-            this.blockSize = k;
-            return this;
+        public Options withBlockSize(int k) {
+            return new Options(method, k, budget, out, checkpoint, progress, symmetrize, rangeStart, rangeEnd, layer);
         }
 
-        public Options budget(MemoryBudget b) {
-            this.budget = b;
-            return this;
+        public Options withBudget(MemoryBudget b) {
+            return new Options(method, blockSize, b, out, checkpoint, progress, symmetrize, rangeStart, rangeEnd, layer);
         }
 
         /** Writes the matrix to this {@code .npy} file (streamed when it does not fit in memory). */
-        public Options out(Path file) {
-            this.out = file;
-            return this;
+        public Options withOut(Path file) {
+            return new Options(method, blockSize, budget, file, checkpoint, progress, symmetrize, rangeStart, rangeEnd, layer);
         }
 
         /** Keeps resumable progress in this directory. */
-        public Options checkpoint(Path dir) {
-            this.checkpoint = dir;
-            return this;
+        public Options withCheckpoint(Path dir) {
+            return new Options(method, blockSize, budget, out, dir, progress, symmetrize, rangeStart, rangeEnd, layer);
         }
 
-        public Options progress(ProgressListener p) {
-            this.progress = p;
-            return this;
+        public Options withProgress(ProgressListener p) {
+            return new Options(method, blockSize, budget, out, checkpoint, p, symmetrize, rangeStart, rangeEnd, layer);
         }
 
-        public Options symmetrize(boolean s) {
-            this.symmetrize = s;
-            return this;
+        public Options withSymmetrize(boolean s) {
+            return new Options(method, blockSize, budget, out, checkpoint, progress, s, rangeStart, rangeEnd, layer);
         }
 
         /** Only the square block over parameters {@code [start, end)} (rows and columns), {@code [end - start, end - start]}. */
-        public Options parameters(long start, long end) {
+        public Options withParameters(long start, long end) {
             if (start < 0 || end <= start) {
                 throw new IllegalArgumentException("parameter range [" + start + ", " + end + ") is empty or negative");
             }
-            this.rangeStart = start;
-            this.rangeEnd = end;
-            this.layer = -1;
-            return this;
+            return new Options(method, blockSize, budget, out, checkpoint, progress, symmetrize, start, end, -1);
         }
 
         /** Only layer L's diagonal block (its W and b) of a curvature operator of a Sequential model. */
-        public Options layer(int layer) {
-            if (layer < 0) {
-                throw new IllegalArgumentException("layer must be >= 0, got " + layer);
+        public Options withLayer(int l) {
+            if (l < 0) {
+                throw new IllegalArgumentException("layer must be >= 0, got " + l);
             }
-            this.layer = layer;
-            this.rangeStart = -1;
-            this.rangeEnd = -1;
-            return this;
+            return new Options(method, blockSize, budget, out, checkpoint, progress, symmetrize, -1, -1, l);
         }
 
         /** The parameter range {@code [start, end)} these options select for {@code op}. */
@@ -156,7 +149,7 @@ public final class FullHessian {
     public static Result compute(LinearOperator op, Options o) throws IOException {
         long[] range = o.range(op);
         long n = range[1] - range[0];
-        HessianMethod method = o.method;
+        HessianMethod method = o.method();
         boolean structuredRange = StructuredHessian.supports(op) && StructuredHessian.layerSpan(op, range) != null;
         if (method == HessianMethod.AUTO) {
             method = structuredRange ? HessianMethod.STRUCTURED : HessianMethod.BLOCKED;
@@ -166,8 +159,8 @@ public final class FullHessian {
                     + ") do not start and end at layer boundaries (use the blocked method)");
         }
         double perColumn = workingBytesPerColumn(op);
-        int k = method == HessianMethod.ROWLOOP ? 1 : o.blockSize > 0 ? (int) Math.min(o.blockSize, n) : autoBlock(n, perColumn, o.budget, rowsTimesWidth(op));
-        if (o.blockSize == 0 && onImageLayerEngine(op)) {
+        int k = method == HessianMethod.ROWLOOP ? 1 : o.blockSize() > 0 ? (int) Math.min(o.blockSize(), n) : autoBlock(n, perColumn, o.budget(), rowsTimesWidth(op));
+        if (o.blockSize() == 0 && onImageLayerEngine(op)) {
             k = Math.min(k, IMAGE_LAYER_BLOCK);
         }
         Plan plan = preflight(op, range, k, perColumn, method, o);
@@ -283,8 +276,8 @@ public final class FullHessian {
     static Plan preflight(LinearOperator op, long[] range, int k, double perColumn, HessianMethod method, Options o) throws IOException {
         long n = range[1] - range[0];
         double result = 8.0 * n * n;
-        double budget = o.budget.bytes() - MemoryBudget.RUNTIME_RESERVE;
-        boolean stream = o.out != null || o.checkpoint != null;
+        double budget = o.budget().bytes() - MemoryBudget.RUNTIME_RESERVE;
+        boolean stream = o.out() != null || o.checkpoint() != null;
         boolean symmetric = op.capabilities().symmetric();
         Working inMemory = working(op, range, k, perColumn, method, budget - result, false);
         Working streamed = inMemory != null || !stream || !symmetric ? null : working(op, range, k, perColumn, method, budget, true);
@@ -302,25 +295,25 @@ public final class FullHessian {
                             + " Alternatives: a smaller --block,"
                             + " the Hessian of one layer's block (--layer), Hessian-vector products (hvp), estimators that never form the"
                             + " matrix (eigs, trace), structured approximations (curvlab kfac, diag, laplace --structure kron)%s",
-                    n, need, MemoryBudget.format(MemoryBudget.RUNTIME_RESERVE), MemoryBudget.format(o.budget.bytes()), streaming));
+                    n, need, MemoryBudget.format(MemoryBudget.RUNTIME_RESERVE), MemoryBudget.format(o.budget().bytes()), streaming));
         }
-        if (!symmetric && o.checkpoint != null) {
+        if (!symmetric && o.checkpoint() != null) {
             throw new IllegalArgumentException("a non-symmetric operator's matrix is assembled by columns in memory and cannot be checkpointed");
         }
         boolean fits = inMemory != null;
-        Path target = o.checkpoint != null ? o.checkpoint : o.out != null ? o.out.toAbsolutePath().getParent() : null;
+        Path target = o.checkpoint() != null ? o.checkpoint() : o.out() != null ? o.out().toAbsolutePath().getParent() : null;
         if (stream && target != null && MemoryBudget.usableDisk(target) < result) {
             throw new HessianTooLargeException(String.format("writing a Hessian of N = %d needs %s of disk but %s has only %s free",
                     n, MemoryBudget.format(result), target, MemoryBudget.format(MemoryBudget.usableDisk(target))));
         }
-        HessianCheckpoint cp = o.checkpoint != null ? new HessianCheckpoint(o.checkpoint) : null;
-        Path partial = cp != null ? cp.matrixFile() : o.out != null ? dev.curvlab.nn.io.AtomicFiles.temporaryName(o.out) : null;
+        HessianCheckpoint cp = o.checkpoint() != null ? new HessianCheckpoint(o.checkpoint()) : null;
+        Path partial = cp != null ? cp.matrixFile() : o.out() != null ? dev.curvlab.nn.io.AtomicFiles.temporaryName(o.out()) : null;
         Working chosen = fits ? inMemory : streamed;
         LOG.debug("hessian: plan {} N = {}, result {}, working {}{}", method.name().toLowerCase(), n, MemoryBudget.format(result),
                 MemoryBudget.format(chosen.bytes()), chosen.chunkSamples() > 0 ? ", chunks of " + chosen.chunkSamples() + " samples" : "");
         if (!fits) {
             LOG.info("hessian: {} does not fit the {} memory budget; streaming blocks to {}", MemoryBudget.format(result),
-                    MemoryBudget.format(o.budget.bytes()), partial);
+                    MemoryBudget.format(o.budget().bytes()), partial);
         }
         return new Plan(fits, partial, cp, range[0], range[1], chosen.chunkSamples(), chosen.bytes());
     }
@@ -347,7 +340,7 @@ public final class FullHessian {
                     rows.close();
                 } else {                                                                    // byColumns is the in-memory matrix
                     byColumns.get(NDArrayIndex.all(), NDArrayIndex.interval(j, j + count)).assign(columns);
-                    o.progress.progress("hessian", j + count, n);
+                    o.progress().progress("hessian", j + count, n);
                 }
                 columns.close();
                 guard.check();

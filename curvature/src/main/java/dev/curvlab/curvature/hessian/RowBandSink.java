@@ -64,7 +64,7 @@ final class RowBandSink implements Closeable {
             if (saved.isPresent()) {
                 done = saved.get().done();
                 writer = NpyMatrixWriter.openExisting(plan.partial());
-                LOG.info("hessian: resuming from {} with {}/{} rows done", o.checkpoint, done, n);
+                LOG.info("hessian: resuming from {} with {}/{} rows done", o.checkpoint(), done, n);
             }
         }
         if (writer == null && plan.partial() != null) {
@@ -120,7 +120,7 @@ final class RowBandSink implements Closeable {
             writer.flush();
             plan.checkpoint().bandDone(start, end);
         }
-        options.progress.progress("hessian", end, n);
+        options.progress().progress("hessian", end, n);
     }
 
     /**
@@ -144,7 +144,7 @@ final class RowBandSink implements Closeable {
         if (writer != null && plan.checkpoint() != null) {
             writer.flush();
         }
-        options.progress.progress("hessian", n, n);
+        options.progress().progress("hessian", n, n);
     }
 
     /** Closes the file, moves it to its final name, measures asymmetry, symmetrizes if asked. */
@@ -157,7 +157,7 @@ final class RowBandSink implements Closeable {
             matrix = NpyFile.read(plan.partial());
         }
         double asym = Double.NaN;
-        boolean symmetrized = options.symmetrize && !symmetric;
+        boolean symmetrized = options.symmetrize() && !symmetric;
         if (matrix != null) {
             asym = symmetric ? 0.0 : RawAccess.asymmetry(matrix, 0, n);
             if (symmetrized) {
@@ -165,16 +165,16 @@ final class RowBandSink implements Closeable {
             }
         }
         Path file = null;
-        if (options.out != null) {
+        if (options.out() != null) {
             if (matrix != null && (symmetrized || plan.partial() == null)) {
-                NpyFile.write(options.out, matrix);
+                NpyFile.write(options.out(), matrix);
                 if (plan.partial() != null) {
                     AtomicFiles.discard(plan.partial());
                 }
             } else {
-                move(plan.partial(), options.out);
+                move(plan.partial(), options.out());
             }
-            file = options.out;
+            file = options.out();
             if (mappedFile && matrix != null && !symmetrized) {
                 // the result so far was the file itself: hand out a copy-on-write view, so changing it cannot change the file
                 INDArray view = NpyFile.mapCopyOnWrite(file);
@@ -184,7 +184,7 @@ final class RowBandSink implements Closeable {
                 plan.checkpoint().clear();
             }
         } else if (plan.checkpoint() != null) {
-            Path complete = options.checkpoint.resolve("hessian.npy");
+            Path complete = options.checkpoint().resolve("hessian.npy");
             if (matrix != null && symmetrized) {
                 NpyFile.write(complete, matrix);
                 AtomicFiles.discard(plan.partial());

@@ -130,7 +130,7 @@ public final class Laplace {
                 preflight(n, o.budget());
                 CurvatureOperator op = o.curvature() == CurvatureType.GGN ? new GgnOperator(model, loss, data, theta, 0)
                         : new HessianOperator(model, loss, data, theta, 0);
-                INDArray c = first == 0 ? FullHessian.compute(op, new FullHessian.Options().budget(o.budget()).progress(progress)).matrix()
+                INDArray c = first == 0 ? FullHessian.compute(op, FullHessian.Options.defaults().withBudget(o.budget()).withProgress(progress)).matrix()
                         : StructuredHessian.layerBlock(op, first);
                 yield new FullPrecision(c, sizes);
             }

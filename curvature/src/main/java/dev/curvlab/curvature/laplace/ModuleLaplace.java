@@ -48,7 +48,7 @@ final class ModuleLaplace {
                 Laplace.preflight(n, o.budget());
                 INDArray c = o.curvature() == CurvatureType.GGN ? ConvKfac.ggn(model, loss, data, theta, first, progress)
                         : FullHessian.compute(new HessianOperator(model, loss, data, theta, 0),
-                                new FullHessian.Options().budget(o.budget()).progress(progress).parameters(from, model.parameterCount())).matrix();
+                                FullHessian.Options.defaults().withBudget(o.budget()).withProgress(progress).withParameters(from, model.parameterCount())).matrix();
                 yield new FullPrecision(c, sizes);
             }
             case KRON -> {

@@ -66,7 +66,7 @@ public abstract class LinearOperator {
             throw new IllegalArgumentException(getClass().getSimpleName() + ".toDense: block must be >= 1, got " + block);
         }
         try {
-            return FullHessian.compute(this, new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(block)).matrix();
+            return FullHessian.compute(this, FullHessian.Options.defaults().withMethod(HessianMethod.BLOCKED).withBlockSize(block)).matrix();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);      // (no file is involved in memory)
         }

@@ -136,8 +136,8 @@ class CurvlabCliRobustnessTest {
         HessianOperator op = new HessianOperator(f.model(), f.loss(), f.data(), f.theta(), 0);
         int[] calls = {0};
         try {
-            FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(8).checkpoint(ck)
-                    .progress((task, done, total) -> {
+            FullHessian.compute(op, FullHessian.Options.defaults().withMethod(HessianMethod.BLOCKED).withBlockSize(8).withCheckpoint(ck)
+                    .withProgress((task, done, total) -> {
                         if (++calls[0] == 1) {
                             throw new IllegalStateException("interrupted");
                         }

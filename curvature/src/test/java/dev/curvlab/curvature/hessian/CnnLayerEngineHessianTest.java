@@ -60,13 +60,13 @@ class CnnLayerEngineHessianTest {
         HessianOperator layers = new HessianOperator(model, Losses.CROSS_ENTROPY, d, theta, 5);     // three batches: 5, 5, 3
         assertTrue(layers.usesLayerEngine());
         CurvatureOperator generic = new HessianOperator(model, Losses.CROSS_ENTROPY, d, theta, 5).useEngine(ProductEngine.GENERIC);
-        FullHessian.Result auto = FullHessian.compute(layers, new FullHessian.Options());
-        FullHessian.Result oracle = FullHessian.compute(generic, new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(16));
+        FullHessian.Result auto = FullHessian.compute(layers, FullHessian.Options.defaults());
+        FullHessian.Result oracle = FullHessian.compute(generic, FullHessian.Options.defaults().withMethod(HessianMethod.BLOCKED).withBlockSize(16));
         assertEquals(HessianMethod.BLOCKED, auto.method());
         assertExact("full Hessian, layer engine vs generic", auto.matrix(), oracle.matrix());
         assertTrue(auto.asymmetry() <= Tolerances.EXACT * auto.matrix().amaxNumber().doubleValue(), "asymmetry " + auto.asymmetry());
         long[] conv2 = model.parameterRange(2);
-        FullHessian.Result block = FullHessian.compute(layers, new FullHessian.Options().layer(2));
+        FullHessian.Result block = FullHessian.compute(layers, FullHessian.Options.defaults().withLayer(2));
         assertExact("layer 2's block", block.matrix(), oracle.matrix().get(
                 org.nd4j.linalg.indexing.NDArrayIndex.interval(conv2[0], conv2[1]), org.nd4j.linalg.indexing.NDArrayIndex.interval(conv2[0], conv2[1])));
     }
@@ -80,7 +80,7 @@ class CnnLayerEngineHessianTest {
         GgnOperator ggn = new GgnOperator(model, Losses.CROSS_ENTROPY, d, theta, 0);
         assertTrue(ggn.usesLayerEngine());
         INDArray dense = FullHessian.compute(new GgnOperator(model, Losses.CROSS_ENTROPY, d, theta, 0).useEngine(ProductEngine.GENERIC),
-                new FullHessian.Options().method(HessianMethod.BLOCKED)).matrix();
+                FullHessian.Options.defaults().withMethod(HessianMethod.BLOCKED)).matrix();
         INDArray v = Nd4j.randn(DataType.DOUBLE, model.parameterCount(), 4);
         assertExact("GGN matmat vs dense GGN", ggn.matmat(v), dense.mmul(v));
     }
@@ -94,6 +94,6 @@ class CnnLayerEngineHessianTest {
         assertTrue(engine > 400 * 8.0 * 60, "the base state alone holds the inputs' patches: " + engine);
         long n = model.parameterCount();
         MemoryBudget tight = MemoryBudget.of((long) (8.0 * n * n + engine / 2));
-        assertThrows(HessianTooLargeException.class, () -> FullHessian.compute(op, new FullHessian.Options().budget(tight)));
+        assertThrows(HessianTooLargeException.class, () -> FullHessian.compute(op, FullHessian.Options.defaults().withBudget(tight)));
     }
 }

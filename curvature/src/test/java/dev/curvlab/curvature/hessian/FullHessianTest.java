@@ -61,11 +61,11 @@ class FullHessianTest {
                 Reduction.MEAN);
         INDArray reference = Autodiff.hessian(obj).apply(Tensor.of(op.parameters())).array();
         for (HessianMethod m : HessianMethod.values()) {
-            FullHessian.Result r = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(16));
+            FullHessian.Result r = FullHessian.compute(op, FullHessian.Options.defaults().withMethod(m).withBlockSize(16));
             assertTrue(Comparison.close(r.matrix(), reference, Tolerances.EXACT), () -> Comparison.describe(m.name(), r.matrix(), reference, Tolerances.EXACT));
             assertTrue(r.asymmetry() < 1e-15, m + " asymmetry " + r.asymmetry());
         }
-        FullHessian.Result sym = FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.BLOCKED).symmetrize(true));
+        FullHessian.Result sym = FullHessian.compute(op, FullHessian.Options.defaults().withMethod(HessianMethod.BLOCKED).withSymmetrize(true));
         assertEquals(sym.matrix(), sym.matrix().transpose());
     }
 
@@ -75,13 +75,13 @@ class FullHessianTest {
             HessianOperator op = problem();
             Path cp = dir.resolve("cp-" + m);
             Path out = dir.resolve("h-" + m + ".npy");
-            INDArray straight = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(32)).matrix();
-            FullHessian.Options interrupted = new FullHessian.Options().method(m).blockSize(32).checkpoint(cp).out(out).progress(interruptAfter(2));
+            INDArray straight = FullHessian.compute(op, FullHessian.Options.defaults().withMethod(m).withBlockSize(32)).matrix();
+            FullHessian.Options interrupted = FullHessian.Options.defaults().withMethod(m).withBlockSize(32).withCheckpoint(cp).withOut(out).withProgress(interruptAfter(2));
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> FullHessian.compute(op, interrupted));
             assertTrue(e.getMessage().contains("simulated"), e.getMessage());
             assertFalse(Files.exists(out), m + ": no output file may exist after an interruption");
             assertTrue(Files.exists(cp.resolve("progress.json")), m + ": progress recorded");
-            FullHessian.Result resumed = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(32).checkpoint(cp).out(out));
+            FullHessian.Result resumed = FullHessian.compute(op, FullHessian.Options.defaults().withMethod(m).withBlockSize(32).withCheckpoint(cp).withOut(out));
             assertTrue(resumed.resumed(), m + " resumed");
             assertEquals(straight, resumed.matrix(), m + ": resumed matrix must be identical");
             assertEquals(straight, NpyFile.read(out), m + ": file must hold the identical matrix");
@@ -94,12 +94,12 @@ class FullHessianTest {
         HessianOperator op = problem();
         Path cp = dir.resolve("cp");
         assertThrows(IllegalStateException.class, () -> FullHessian.compute(op,
-                new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(32).checkpoint(cp).progress(interruptAfter(1))));
+                FullHessian.Options.defaults().withMethod(HessianMethod.BLOCKED).withBlockSize(32).withCheckpoint(cp).withProgress(interruptAfter(1))));
         Sequential other = Sequential.mlp(new int[] {4, 9, 7, 3}, Activation.TANH);
         HessianOperator different = new HessianOperator(other, Losses.CROSS_ENTROPY, StructuredHessianTest.data(Losses.CROSS_ENTROPY, 30, 4, 3, 5),
                 other.initialParameters(4), 8);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> FullHessian.compute(different,
-                new FullHessian.Options().method(HessianMethod.BLOCKED).checkpoint(cp)));
+                FullHessian.Options.defaults().withMethod(HessianMethod.BLOCKED).withCheckpoint(cp)));
         assertTrue(e.getMessage().contains("different problem"), e.getMessage());
     }
 
@@ -113,16 +113,16 @@ class FullHessianTest {
         INDArray a = Nd4j.create(new double[][] {{1, 2}, {0, 3}});
         DenseOperator op = new DenseOperator(a);
         assertFalse(op.capabilities().symmetric());
-        FullHessian.Result r = FullHessian.compute(op, new FullHessian.Options().blockSize(1));
+        FullHessian.Result r = FullHessian.compute(op, FullHessian.Options.defaults().withBlockSize(1));
         assertEquals(a, r.matrix());
         assertEquals(2.0, r.asymmetry());
         Path out = dir.resolve("a.npy");
-        FullHessian.compute(op, new FullHessian.Options().out(out));
+        FullHessian.compute(op, FullHessian.Options.defaults().withOut(out));
         assertEquals(a, NpyFile.read(out));
         assertEquals(a.get(NDArrayIndex.interval(1, 2), NDArrayIndex.interval(1, 2)),
-                FullHessian.compute(op, new FullHessian.Options().parameters(1, 2)).matrix());
-        assertThrows(IllegalArgumentException.class, () -> FullHessian.compute(op, new FullHessian.Options().checkpoint(dir.resolve("cp"))));
-        assertThrows(IllegalArgumentException.class, () -> FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.STRUCTURED)));
+                FullHessian.compute(op, FullHessian.Options.defaults().withParameters(1, 2)).matrix());
+        assertThrows(IllegalArgumentException.class, () -> FullHessian.compute(op, FullHessian.Options.defaults().withCheckpoint(dir.resolve("cp"))));
+        assertThrows(IllegalArgumentException.class, () -> FullHessian.compute(op, FullHessian.Options.defaults().withMethod(HessianMethod.STRUCTURED)));
     }
 
     @Test
@@ -130,7 +130,7 @@ class FullHessianTest {
         HessianOperator op = problem();
         List<Long> progress = new ArrayList<>();
         HessianTooLargeException e = assertThrows(HessianTooLargeException.class, () -> FullHessian.compute(op,
-                new FullHessian.Options().budget(MemoryBudget.of(100_000)).progress((t, d, n) -> progress.add(d))));
+                FullHessian.Options.defaults().withBudget(MemoryBudget.of(100_000)).withProgress((t, d, n) -> progress.add(d))));
         assertTrue(e.getMessage().contains("N = 139") && e.getMessage().contains("--out") && e.getMessage().contains("eigs"), e.getMessage());
         assertTrue(progress.isEmpty(), "no work may start");
         assertEquals("1.5 GB", MemoryBudget.format(1.5 * (1L << 30)));
@@ -153,11 +153,11 @@ class FullHessianTest {
         double perColumn = FullHessian.workingBytesPerColumn(op);
         long exact = (long) Math.ceil(8.0 * n * n + k * perColumn) + MemoryBudget.RUNTIME_RESERVE;
         FullHessian.Plan plan = FullHessian.preflight(op, all, k, perColumn, HessianMethod.BLOCKED,
-                new FullHessian.Options().budget(MemoryBudget.of(exact)));
+                FullHessian.Options.defaults().withBudget(MemoryBudget.of(exact)));
         assertTrue(plan.inMemory(), "result + working memory + reserve fits exactly");
         assertEquals(k * perColumn, plan.workingBytes(), 0.0, "the guard's limit is the method's working memory");
         HessianTooLargeException e = assertThrows(HessianTooLargeException.class, () -> FullHessian.preflight(op, all, k, perColumn,
-                HessianMethod.BLOCKED, new FullHessian.Options().budget(MemoryBudget.of(exact - 1))));
+                HessianMethod.BLOCKED, FullHessian.Options.defaults().withBudget(MemoryBudget.of(exact - 1))));
         assertTrue(e.getMessage().contains(MemoryBudget.format(MemoryBudget.RUNTIME_RESERVE) + " for the running JVM"), e::getMessage);
     }
 
@@ -165,10 +165,10 @@ class FullHessianTest {
     void matrixLargerThanTheBudgetStreamsToDisk() throws Exception {
         HessianOperator op = problem();
         for (HessianMethod m : new HessianMethod[] {HessianMethod.BLOCKED, HessianMethod.STRUCTURED}) {
-            INDArray inMemory = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(2)).matrix();
+            INDArray inMemory = FullHessian.compute(op, FullHessian.Options.defaults().withMethod(m).withBlockSize(2)).matrix();
             Path out = dir.resolve("streamed-" + m + ".npy");
-            FullHessian.Result r = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(2)
-                    .budget(MemoryBudget.of(MemoryBudget.RUNTIME_RESERVE + 200_000)).out(out));
+            FullHessian.Result r = FullHessian.compute(op, FullHessian.Options.defaults().withMethod(m).withBlockSize(2)
+                    .withBudget(MemoryBudget.of(MemoryBudget.RUNTIME_RESERVE + 200_000)).withOut(out));
             assertNull(r.matrix(), m + ": streamed, not held in memory");
             assertEquals(inMemory, NpyFile.read(out), m.toString());
             assertArrayEquals(new long[] {139, 139}, NpyFile.read(out).shape());
@@ -179,9 +179,9 @@ class FullHessianTest {
     void inMemoryResultWithAFileHasTheFilesValues() throws Exception {
         HessianOperator op = problem();
         for (HessianMethod m : new HessianMethod[] {HessianMethod.BLOCKED, HessianMethod.STRUCTURED}) {
-            INDArray alone = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(16)).matrix();
+            INDArray alone = FullHessian.compute(op, FullHessian.Options.defaults().withMethod(m).withBlockSize(16)).matrix();
             Path out = dir.resolve("kept-" + m + ".npy");
-            FullHessian.Result r = FullHessian.compute(op, new FullHessian.Options().method(m).blockSize(16).out(out));
+            FullHessian.Result r = FullHessian.compute(op, FullHessian.Options.defaults().withMethod(m).withBlockSize(16).withOut(out));
             assertEquals(alone, r.matrix(), m + ": the matrix");
             assertEquals(alone, NpyFile.read(out), m + ": the file");
             assertFalse(Files.exists(dir.resolve("kept-" + m + ".npy.partial")), "no partial file left");
@@ -196,8 +196,26 @@ class FullHessianTest {
         HessianOperator op = problem();
         Path out = dir.resolve("h.npy");
         assertThrows(IllegalStateException.class, () -> FullHessian.compute(op,
-                new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(16).out(out).progress(interruptAfter(3))));
+                FullHessian.Options.defaults().withMethod(HessianMethod.BLOCKED).withBlockSize(16).withOut(out).withProgress(interruptAfter(3))));
         assertFalse(Files.exists(out));
         assertFalse(Files.exists(dir.resolve("h.npy.partial")));
+    }
+
+    @Test
+    void optionsAreImmutableCopiesValidatedWhenBuilt() {
+        FullHessian.Options base = FullHessian.Options.defaults();
+        FullHessian.Options blocked = base.withMethod(HessianMethod.BLOCKED).withBlockSize(8).withLayer(1);
+        assertEquals(HessianMethod.AUTO, base.method(), "a with* call leaves the original unchanged");
+        assertEquals(0, base.blockSize());
+        assertEquals(-1, base.layer());
+        assertEquals(HessianMethod.BLOCKED, blocked.method());
+        assertEquals(8, blocked.blockSize());
+        assertEquals(1, blocked.layer());
+        FullHessian.Options range = blocked.withParameters(3, 7);
+        assertEquals(-1, range.layer(), "a parameter range replaces the layer");
+        assertArrayEquals(new long[] {3, 7}, new long[] {range.rangeStart(), range.rangeEnd()});
+        assertThrows(IllegalArgumentException.class, () -> base.withBlockSize(-1));
+        assertThrows(IllegalArgumentException.class, () -> base.withParameters(5, 5));
+        assertThrows(IllegalArgumentException.class, () -> base.withMethod(null));
     }
 }

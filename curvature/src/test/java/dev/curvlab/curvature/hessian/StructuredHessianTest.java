@@ -95,7 +95,7 @@ class StructuredHessianTest {
     }
 
     static INDArray dense(CurvatureOperator op, HessianMethod method) throws Exception {
-        return FullHessian.compute(op, new FullHessian.Options().method(method).blockSize(64)).matrix();
+        return FullHessian.compute(op, FullHessian.Options.defaults().withMethod(method).withBlockSize(64)).matrix();
     }
 
     static void assertClose(String what, INDArray a, INDArray b, double tol) {
@@ -194,8 +194,8 @@ class StructuredHessianTest {
         assertTrue(roomy.workingBytes() > small.workingBytes(), "working memory grows with the chunk");
         assertNull(StructuredHessian.plan(op, StructuredHessian.workingBytes(perSample, 1) / 2, 0, all), "less than one sample's states");
         double result = 8.0 * op.size() * op.size();
-        FullHessian.Result r = FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.STRUCTURED)
-                .budget(MemoryBudget.of((long) (result + tight) + MemoryBudget.RUNTIME_RESERVE)));
+        FullHessian.Result r = FullHessian.compute(op, FullHessian.Options.defaults().withMethod(HessianMethod.STRUCTURED)
+                .withBudget(MemoryBudget.of((long) (result + tight) + MemoryBudget.RUNTIME_RESERVE)));
         assertClose("chunked within the budget vs one chunk", r.matrix(), StructuredHessian.matrix(op), Tolerances.EXACT);
     }
 
@@ -223,14 +223,14 @@ class StructuredHessianTest {
         expected.divi(6 * 2);                                           // Z = n * out for mse
         long[] off = m.layerOffsets();
         for (int k = 0; k < 2; k++) {
-            INDArray block = FullHessian.compute(ef, new FullHessian.Options().layer(k)).matrix();
+            INDArray block = FullHessian.compute(ef, FullHessian.Options.defaults().withLayer(k)).matrix();
             INDArray want = expected.get(NDArrayIndex.interval(off[k], off[k + 1]), NDArrayIndex.interval(off[k], off[k + 1]));
             assertClose("empirical Fisher block of layer " + k, block, want, Tolerances.CLOSED_FORM);
         }
         HessianOperator h = new HessianOperator(m, Losses.MSE, d, theta, 4);
         INDArray full = StructuredHessian.matrix(h);
         for (HessianMethod method : new HessianMethod[] {HessianMethod.STRUCTURED, HessianMethod.BLOCKED}) {
-            FullHessian.Result r = FullHessian.compute(h, new FullHessian.Options().method(method).layer(1));
+            FullHessian.Result r = FullHessian.compute(h, FullHessian.Options.defaults().withMethod(method).withLayer(1));
             assertEquals(method, r.method());
             assertClose(method + " Hessian block of layer 1", r.matrix(),
                     full.get(NDArrayIndex.interval(off[1], off[2]), NDArrayIndex.interval(off[1], off[2])), Tolerances.EXACT);
@@ -332,6 +332,6 @@ class StructuredHessianTest {
     void autoChoosesStructuredForDenseNetworks() throws Exception {
         Sequential m = Sequential.mlp(new int[] {2, 3, 1}, Activation.TANH);
         HessianOperator op = new HessianOperator(m, Losses.MSE, data(Losses.MSE, 5, 2, 1, 1), m.initialParameters(1), 0);
-        assertEquals(HessianMethod.STRUCTURED, FullHessian.compute(op, new FullHessian.Options()).method());
+        assertEquals(HessianMethod.STRUCTURED, FullHessian.compute(op, FullHessian.Options.defaults()).method());
     }
 }

@@ -50,7 +50,7 @@ class ConvKfacTest {
     }
 
     static INDArray denseGgn(Sequential model, Loss loss, Dataset d, INDArray theta) throws Exception {
-        return FullHessian.compute(new GgnOperator(model, loss, d, theta, 0), new FullHessian.Options()).matrix();
+        return FullHessian.compute(new GgnOperator(model, loss, d, theta, 0), FullHessian.Options.defaults()).matrix();
     }
 
     static double relError(INDArray got, INDArray want) {

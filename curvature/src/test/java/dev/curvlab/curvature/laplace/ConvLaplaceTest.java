@@ -81,7 +81,7 @@ class ConvLaplaceTest {
         Sequential model = cnn();
         Dataset d = data(10, 3);
         INDArray theta = model.initialParameters(4);
-        INDArray ggn = FullHessian.compute(new GgnOperator(model, Losses.CROSS_ENTROPY, d, theta, 0), new FullHessian.Options()).matrix();
+        INDArray ggn = FullHessian.compute(new GgnOperator(model, Losses.CROSS_ENTROPY, d, theta, 0), FullHessian.Options.defaults()).matrix();
         INDArray eye = Nd4j.eye(N).castTo(DataType.DOUBLE);
         Laplace full = Laplace.fit(model, Losses.CROSS_ENTROPY, d, theta, Laplace.Options.of(Structure.FULL, Subset.ALL, 1.3), ProgressListener.NONE);
         INDArray p = ggn.mul(10).addi(eye.mul(1.3));

@@ -259,7 +259,7 @@ class LaplaceTest {
         MemoryBudget budget = MemoryBudget.of(16L << 30);
         HessianTooLargeException dense = assertThrows(HessianTooLargeException.class, () -> dev.curvlab.curvature.hessian.FullHessian.compute(
                 new dev.curvlab.curvature.operator.HessianOperator(big, Losses.CROSS_ENTROPY, d, theta, 0),
-                new dev.curvlab.curvature.hessian.FullHessian.Options().budget(budget)));
+                dev.curvlab.curvature.hessian.FullHessian.Options.defaults().withBudget(budget)));
         assertTrue(dense.getMessage().contains("--structure kron"), dense.getMessage());
         HessianTooLargeException full = assertThrows(HessianTooLargeException.class, () -> Laplace.fit(big, Losses.CROSS_ENTROPY, d, theta,
                 new Laplace.Options(Structure.FULL, Subset.ALL, CurvatureType.GGN, new double[] {1}, 1, budget), ProgressListener.NONE));

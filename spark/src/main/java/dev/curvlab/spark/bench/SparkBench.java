@@ -97,7 +97,7 @@ public final class SparkBench {
         CurvatureOperator op = OperatorKind.HESSIAN.build(spec.model(), spec.loss(), data, theta, 0);
         double structured = median(Math.min(3, repeats), () -> {
             try {
-                FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.STRUCTURED)).matrix().close();
+                FullHessian.compute(op, FullHessian.Options.defaults().withMethod(HessianMethod.STRUCTURED)).matrix().close();
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -113,7 +113,7 @@ public final class SparkBench {
                 for (int r = 0; r < times.length; r++) {
                     Path dir = Files.createTempDirectory("curvlab-bands");
                     var result = DistributedHessian.compute(sc, Shard.of(data), OperatorKind.HESSIAN, spec, theta, dir.toString(),
-                            new DistributedHessian.Options().method(m).bandRows(bandRows));
+                            DistributedHessian.Options.defaults().withMethod(m).withBandRows(bandRows));
                     times[r] = result.seconds();
                     bands = result.manifest().bands().size();
                     deleteTree(dir);

@@ -80,7 +80,7 @@ abstract class DenseCommand extends SparkSubcommand {
             }
         }
         String dir = outDir != null ? outDir : out.toAbsolutePath() + ".bands";
-        DistributedHessian.Options o = new DistributedHessian.Options().method(parsedMethod).bandRows(bandRows).batchSize(p.batchSize());
+        DistributedHessian.Options o = DistributedHessian.Options.defaults().withMethod(parsedMethod).withBandRows(bandRows).withBatchSize(p.batchSize());
         DistributedHessian.Result r = DistributedHessian.compute(sc, p.data().collect(), kind(), p.spec(), p.theta(), dir, o);
         HessianBands bands = HessianBands.open(dir);
         out().println(String.format(Locale.ROOT, "%s: N = %d, %d bands by %s (%d computed, %d already done), %.3f s", spec.name(), n,

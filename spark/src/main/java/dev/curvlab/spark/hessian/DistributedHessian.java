@@ -47,41 +47,47 @@ public final class DistributedHessian {
     private DistributedHessian() {
     }
 
-    /** Settings; all optional. */
-    public static final class Options implements Serializable {
-        private static final long serialVersionUID = 1L;
-        HessianMethod method = HessianMethod.AUTO;
-        int bandRows;
-        int batchSize;
-        BandHook hook = BandHook.NONE;
-
-        /** AUTO (structured where it applies), STRUCTURED (layer bands) or BLOCKED. */
-        public Options method(HessianMethod m) {
-            if (m == HessianMethod.ROWLOOP) {
+    /**
+     * Settings, an immutable record (the project's options convention): {@link #defaults()} and
+     * {@code with*} copies. {@code bandRows} 0 chooses the band height from N and the parallelism;
+     * {@code batchSize} 0 multiplies all of a partition's samples at once.
+     */
+    public record Options(HessianMethod method, int bandRows, int batchSize, BandHook hook) implements Serializable {
+        public Options {
+            if (method == null || hook == null) {
+                throw new IllegalArgumentException("method and hook must not be null");
+            }
+            if (method == HessianMethod.ROWLOOP) {
                 throw new IllegalArgumentException("distributed bands are structured or blocked, not rowloop");
             }
-            this.method = m;
-            return this;
+            if (bandRows < 0) {
+                throw new IllegalArgumentException("band rows must be >= 0, got " + bandRows);
+            }
+        }
+
+        /** AUTO method, bands from N and the parallelism, all samples at once, no hook. */
+        public static Options defaults() {
+            return new Options(HessianMethod.AUTO, 0, 0, BandHook.NONE);
+        }
+
+        /** AUTO (structured where it applies), STRUCTURED (layer bands) or BLOCKED. */
+        public Options withMethod(HessianMethod m) {
+            return new Options(m, bandRows, batchSize, hook);
         }
 
         /** Rows per band for the blocked method (0: from N and the parallelism). */
-        public Options bandRows(int rows) {
-            if (rows < 0) {
-                throw new IllegalArgumentException("band rows must be >= 0, got " + rows);
-            }
-            this.bandRows = rows;
-            return this;
+        public Options withBandRows(int rows) {
+            return new Options(method, rows, batchSize, hook);
         }
 
         /** Samples per batch inside a band's products (0: all at once). */
-        public Options batchSize(int b) {
-            this.batchSize = b;
-            return this;
+        public Options withBatchSize(int b) {
+            return new Options(method, bandRows, b, hook);
         }
 
-        public Options hook(BandHook h) {
-            this.hook = h;
-            return this;
+        /** Called around each band (tests use it to inject failures). */
+        public Options withHook(BandHook h) {
+            return new Options(method, bandRows, batchSize, h);
         }
     }
 
@@ -99,12 +105,12 @@ public final class DistributedHessian {
         long t0 = System.nanoTime();
         long n = theta.length();
         spec.model().validate(theta.shape(), new long[] {Math.max(1, data.rows()), data.inputs()});
-        HessianMethod method = resolve(kind, spec.model().isDenseChain(), o.method);
-        List<BandManifest.Band> bands = method == HessianMethod.STRUCTURED ? layerBands(spec) : rowBands(n, o.bandRows, sc.defaultParallelism());
-        ModelBroadcast mb = new ModelBroadcast(spec, theta, o.batchSize, TaskThreads.perTask(sc));
-        String fingerprint = BandFingerprint.of(kind.id(), method.name(), o.batchSize, bands, mb.modelJson(), theta.castTo(DataType.DOUBLE)
+        HessianMethod method = resolve(kind, spec.model().isDenseChain(), o.method());
+        List<BandManifest.Band> bands = method == HessianMethod.STRUCTURED ? layerBands(spec) : rowBands(n, o.bandRows(), sc.defaultParallelism());
+        ModelBroadcast mb = new ModelBroadcast(spec, theta, o.batchSize(), TaskThreads.perTask(sc));
+        String fingerprint = BandFingerprint.of(kind.id(), method.name(), o.batchSize(), bands, mb.modelJson(), theta.castTo(DataType.DOUBLE)
                 .dup('c').data().asDouble(), data);
-        BandManifest manifest = new BandManifest(BandManifest.FORMAT, kind.id(), n, method.name().toLowerCase(Locale.ROOT), o.batchSize,
+        BandManifest manifest = new BandManifest(BandManifest.FORMAT, kind.id(), n, method.name().toLowerCase(Locale.ROOT), o.batchSize(),
                 fingerprint, bands, false);
         prepareDirectory(dir, manifest);
 
@@ -113,7 +119,7 @@ public final class DistributedHessian {
         List<Boolean> computed;
         try {
             String run = UUID.randomUUID().toString().substring(0, 8);
-            BandHook hook = o.hook;
+            BandHook hook = o.hook();
             computed = sc.parallelize(bands, bands.size())
                     .map(b -> bandTask(kind, method, model.value(), rows.value(), b, dir, hook, run))
                     .collect();

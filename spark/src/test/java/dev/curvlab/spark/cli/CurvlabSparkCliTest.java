@@ -134,7 +134,7 @@ class CurvlabSparkCliTest {
         assertEquals(0, hessian.code(), hessian.err());
         assertTrue(hessian.out().contains("by structured"), hessian.out());
         INDArray h = NpyFile.read(dir.resolve("H.npy"));
-        INDArray dense = FullHessian.compute(single, new FullHessian.Options()).matrix();
+        INDArray dense = FullHessian.compute(single, FullHessian.Options.defaults()).matrix();
         assertTrue(Comparison.close(h, dense, Tolerances.EXACT));
         assertFalse(Files.exists(dir.resolve("H.npy.bands")), "scratch bands removed");
 

@@ -72,37 +72,37 @@ class DistributedHessianTest {
 
     @Test
     void structuredLayerBandsAreBitIdenticalToTheStreamedSingleMachineMatrix() throws IOException {
-        DistributedHessian.Result r = run(OperatorKind.HESSIAN, tmp.resolve("h"), new DistributedHessian.Options().batchSize(16));
+        DistributedHessian.Result r = run(OperatorKind.HESSIAN, tmp.resolve("h"), DistributedHessian.Options.defaults().withBatchSize(16));
         assertEquals("structured", r.manifest().method());
         assertEquals(3, r.manifest().bands().size());
         INDArray banded = HessianBands.open(r.directory()).matrix(MemoryBudget.of(1L << 30));
         CurvatureOperator op = OperatorKind.HESSIAN.build(SPEC.model(), SPEC.loss(), DATA, THETA, 16);
-        INDArray streamed = FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.STRUCTURED)
-                .checkpoint(Files.createDirectories(tmp.resolve("cp")))).matrix();
+        INDArray streamed = FullHessian.compute(op, FullHessian.Options.defaults().withMethod(HessianMethod.STRUCTURED)
+                .withCheckpoint(Files.createDirectories(tmp.resolve("cp")))).matrix();
         assertArrayEquals(streamed.data().asDouble(), banded.dup('c').data().asDouble());
-        INDArray inMemory = FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.STRUCTURED)).matrix();
+        INDArray inMemory = FullHessian.compute(op, FullHessian.Options.defaults().withMethod(HessianMethod.STRUCTURED)).matrix();
         assertTrue(Comparison.close(banded, inMemory, Tolerances.EXACT), Comparison.describe("banded", banded, inMemory, Tolerances.EXACT));
     }
 
     @Test
     void blockedBandsAreBitIdenticalToTheSingleMachineBlockedMatrix() throws IOException {
         // the empirical Fisher has no structured method: AUTO picks blocked
-        DistributedHessian.Result r = run(OperatorKind.EMPIRICAL_FISHER, tmp.resolve("f"), new DistributedHessian.Options().bandRows(9));
+        DistributedHessian.Result r = run(OperatorKind.EMPIRICAL_FISHER, tmp.resolve("f"), DistributedHessian.Options.defaults().withBandRows(9));
         assertEquals("blocked", r.manifest().method());
         assertEquals((SPEC.model().parameterCount() + 8) / 9, r.manifest().bands().size());
         INDArray banded = HessianBands.open(r.directory()).matrix(MemoryBudget.of(1L << 30));
         CurvatureOperator op = OperatorKind.EMPIRICAL_FISHER.build(SPEC.model(), SPEC.loss(), DATA, THETA, 0);
-        INDArray single = FullHessian.compute(op, new FullHessian.Options().method(HessianMethod.BLOCKED).blockSize(9)).matrix();
+        INDArray single = FullHessian.compute(op, FullHessian.Options.defaults().withMethod(HessianMethod.BLOCKED).withBlockSize(9)).matrix();
         assertArrayEquals(single.dup('c').data().asDouble(), banded.dup('c').data().asDouble());
     }
 
     @Test
     void aTaskThatFailsOnceIsRetriedAndGivesIdenticalBands() throws IOException {
-        DistributedHessian.Options blocked = new DistributedHessian.Options().method(HessianMethod.BLOCKED).bandRows(16);
+        DistributedHessian.Options blocked = DistributedHessian.Options.defaults().withMethod(HessianMethod.BLOCKED).withBandRows(16);
         DistributedHessian.Result clean = run(OperatorKind.GGN, tmp.resolve("clean"), blocked);
         INJECTED.set(0);
-        DistributedHessian.Result retried = run(OperatorKind.GGN, tmp.resolve("retried"), new DistributedHessian.Options()
-                .method(HessianMethod.BLOCKED).bandRows(16).hook(DistributedHessianTest::failFirstAttemptOfBandOne));
+        DistributedHessian.Result retried = run(OperatorKind.GGN, tmp.resolve("retried"), DistributedHessian.Options.defaults()
+                .withMethod(HessianMethod.BLOCKED).withBandRows(16).withHook(DistributedHessianTest::failFirstAttemptOfBandOne));
         assertEquals(1, INJECTED.get(), "the injected failure ran");
         assertEquals(clean.manifest(), retried.manifest());
         assertSameBandFiles(Path.of(clean.directory()), Path.of(retried.directory()));
@@ -110,12 +110,12 @@ class DistributedHessianTest {
 
     @Test
     void aJobKilledMidwayIsResumedAndGivesIdenticalBands() throws IOException {
-        DistributedHessian.Options blocked = new DistributedHessian.Options().method(HessianMethod.BLOCKED).bandRows(8);
+        DistributedHessian.Options blocked = DistributedHessian.Options.defaults().withMethod(HessianMethod.BLOCKED).withBandRows(8);
         DistributedHessian.Result clean = run(OperatorKind.HESSIAN, tmp.resolve("clean"), blocked);
         Path dir = tmp.resolve("killed");
         // every attempt of the bands from 3 on fails: the job is aborted after some bands are written
-        assertThrows(Exception.class, () -> run(OperatorKind.HESSIAN, dir, new DistributedHessian.Options().method(HessianMethod.BLOCKED)
-                .bandRows(8).hook(DistributedHessianTest::failFromBandThree)));
+        assertThrows(Exception.class, () -> run(OperatorKind.HESSIAN, dir, DistributedHessian.Options.defaults().withMethod(HessianMethod.BLOCKED)
+                .withBandRows(8).withHook(DistributedHessianTest::failFromBandThree)));
         assertFalse(Files.exists(dir.resolve("band-00003.npy")));
         InvalidDataException incomplete = assertThrows(InvalidDataException.class, () -> HessianBands.open(dir.toString()));
         assertTrue(incomplete.getMessage().contains("incomplete"), incomplete.getMessage());
@@ -133,17 +133,17 @@ class DistributedHessianTest {
     @Test
     void aDirectoryOfAnotherProblemIsRefusedAndLeftAlone() throws IOException {
         Path dir = tmp.resolve("h");
-        run(OperatorKind.GGN, dir, new DistributedHessian.Options());
+        run(OperatorKind.GGN, dir, DistributedHessian.Options.defaults());
         String manifest = Files.readString(dir.resolve(BandManifest.FILE));
         InvalidDataException e = assertThrows(InvalidDataException.class,
-                () -> DistributedHessian.compute(sc, Shard.of(DATA), OperatorKind.GGN, SPEC, THETA.mul(2), dir.toString(), new DistributedHessian.Options()));
+                () -> DistributedHessian.compute(sc, Shard.of(DATA), OperatorKind.GGN, SPEC, THETA.mul(2), dir.toString(), DistributedHessian.Options.defaults()));
         assertTrue(e.getMessage().contains("different problem"), e.getMessage());
         assertEquals(manifest, Files.readString(dir.resolve(BandManifest.FILE)));
     }
 
     @Test
     void rowRangesAndTheAssembledFileMatchTheMatrix() throws IOException {
-        DistributedHessian.Result r = run(OperatorKind.OBSERVED_FISHER, tmp.resolve("o"), new DistributedHessian.Options());
+        DistributedHessian.Result r = run(OperatorKind.OBSERVED_FISHER, tmp.resolve("o"), DistributedHessian.Options.defaults());
         HessianBands bands = HessianBands.open(r.directory());
         INDArray all = bands.matrix(MemoryBudget.of(1L << 30));
         long n = bands.size();
