@@ -225,9 +225,10 @@ public final class StructuredHessian {
 
     /**
      * The whole matrix of a supported operator in memory, {@code [N, N]}, without the driver's
-     * preflight, progress or logging (use {@link FullHessian#compute} for those).
+     * preflight, progress or logging: the strategy alone, for this package's tests. Everything else
+     * goes through {@link FullHessian#compute}, the one way in for dense matrices.
      */
-    public static INDArray matrix(CurvatureOperator c) {
+    static INDArray matrix(CurvatureOperator c) {
         require(c);
         INDArray h = LargeMatrix.zeros(c.size(), c.size());
         assemble(c, new int[] {0, c.model().layers().size()}, h, new KroneckerBlocks.Workspace(), defaultChunk(c), NativeGarbage.NONE);
@@ -236,10 +237,10 @@ public final class StructuredHessian {
 
     /**
      * Diagonal (per-layer) block k alone, {@code [rows_k, rows_k]}, of a supported operator (others
-     * are refused: {@link FullHessian#compute} with {@link FullHessian.Options#layer} computes any
-     * operator's block).
+     * are refused), the strategy alone, for this package's tests: {@link FullHessian#compute} with
+     * {@link FullHessian.Options#withLayer} is the way in for any operator's block.
      */
-    public static INDArray layerBlock(CurvatureOperator c, int k) {
+    static INDArray layerBlock(CurvatureOperator c, int k) {
         require(c);
         long[] off = c.model().layerOffsets();
         if (k < 0 || k + 1 >= off.length) {

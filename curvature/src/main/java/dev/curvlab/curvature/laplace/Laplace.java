@@ -4,7 +4,6 @@ import dev.curvlab.core.kernels.RawAccess;
 import dev.curvlab.curvature.hessian.FullHessian;
 import dev.curvlab.curvature.hessian.HessianTooLargeException;
 import dev.curvlab.curvature.hessian.MemoryBudget;
-import dev.curvlab.curvature.hessian.StructuredHessian;
 import dev.curvlab.curvature.kfac.CurvatureDiagonal;
 import dev.curvlab.curvature.kfac.DiagonalKind;
 import dev.curvlab.curvature.kfac.Kfac;
@@ -130,8 +129,8 @@ public final class Laplace {
                 preflight(n, o.budget());
                 CurvatureOperator op = o.curvature() == CurvatureType.GGN ? new GgnOperator(model, loss, data, theta, 0)
                         : new HessianOperator(model, loss, data, theta, 0);
-                INDArray c = first == 0 ? FullHessian.compute(op, FullHessian.Options.defaults().withBudget(o.budget()).withProgress(progress)).matrix()
-                        : StructuredHessian.layerBlock(op, first);
+                FullHessian.Options dense = FullHessian.Options.defaults().withBudget(o.budget()).withProgress(progress);
+                INDArray c = FullHessian.compute(op, first == 0 ? dense : dense.withLayer(first)).matrix();
                 yield new FullPrecision(c, sizes);
             }
             case KRON -> {

@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.curvlab.core.check.Tolerances;
-import dev.curvlab.curvature.hessian.StructuredHessian;
+import dev.curvlab.curvature.hessian.FullHessian;
+import dev.curvlab.curvature.hessian.HessianMethod;
 import dev.curvlab.nn.data.Dataset;
 import dev.curvlab.nn.loss.Loss;
 import dev.curvlab.nn.loss.Losses;
@@ -51,18 +52,18 @@ class OperatorEnginesTest {
         assertTrue(err <= Tolerances.EXACT * scale, what + ": max |diff| " + err + " vs max |expected| " + scale);
     }
 
-    static void compare(String name, Function<Setup, CurvatureOperator> make, Setup s, boolean structured) {
+    static void compare(String name, Function<Setup, CurvatureOperator> make, Setup s, boolean structured) throws java.io.IOException {
         CurvatureOperator layers = make.apply(s).useEngine(ProductEngine.LAYERS);
         CurvatureOperator generic = make.apply(s).useEngine(ProductEngine.GENERIC);
         INDArray fast = layers.toDense(6);
         assertRelClose(name + ": layers vs generic engine", fast, generic.toDense(6));
         if (structured) {
-            assertRelClose(name + ": layers vs structured matrix", fast, StructuredHessian.matrix(make.apply(s)));
+            assertRelClose(name + ": layers vs structured matrix", fast, FullHessian.compute(make.apply(s), FullHessian.Options.defaults().withMethod(HessianMethod.STRUCTURED)).matrix());
         }
     }
 
     @Test
-    void everyOperatorOnTheLayerEngineEqualsTheGenericEngineAndTheDenseMatrix() {
+    void everyOperatorOnTheLayerEngineEqualsTheGenericEngineAndTheDenseMatrix() throws Exception {
         Setup ce = setup(Losses.CROSS_ENTROPY, Activation.TANH, 3);
         Setup gauss = setup(Losses.GAUSSIAN, Activation.SOFTPLUS, 2);
         for (Setup s : new Setup[] {ce, gauss}) {
