@@ -8,7 +8,6 @@ import dev.curvlab.core.kernels.MatMulKernel;
 import dev.curvlab.core.kernels.RawAccess;
 import dev.curvlab.nn.model.Activation;
 import dev.curvlab.nn.model.Dense;
-import dev.curvlab.nn.model.ParamLayout;
 import dev.curvlab.nn.model.Sequential;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -54,8 +53,8 @@ final class ChainPass {
         INDArray a = x.castTo(DataType.DOUBLE);
         for (int k = 0; k < layers; k++) {
             Dense d = ls.get(k);
-            ParamLayout.Block bb = model.layout().block(2 * k + 1);
-            INDArray bias = theta.get(NDArrayIndex.interval(bb.offset(), bb.end())).reshape('c', new long[] {d.out()});
+            long[] range = model.parameterRange(k);   // W [in, out] then b [out]
+            INDArray bias = theta.get(NDArrayIndex.interval(range[1] - d.out(), range[1])).reshape('c', new long[] {d.out()});
             u[k] = Nd4j.hstack(a, Nd4j.ones(DataType.DOUBLE, s, 1));
             INDArray z = MatMulKernel.gemm(a, w[k], false, false).addiRowVector(bias);
             d2[k] = secondDerivatives ? d.activation().secondDerivative(z) : null;     // before z may be overwritten
@@ -99,8 +98,9 @@ final class ChainPass {
         List<Dense> ls = model.layers();
         INDArray[] w = new INDArray[ls.size()];
         for (int k = 0; k < w.length; k++) {
-            ParamLayout.Block wb = model.layout().block(2 * k);
-            w[k] = theta.get(NDArrayIndex.interval(wb.offset(), wb.end())).reshape('c', new long[] {ls.get(k).in(), ls.get(k).out()})
+            long start = model.parameterRange(k)[0];   // W [in, out] first
+            long size = (long) ls.get(k).in() * ls.get(k).out();
+            w[k] = theta.get(NDArrayIndex.interval(start, start + size)).reshape('c', new long[] {ls.get(k).in(), ls.get(k).out()})
                     .dup('c');
         }
         return w;
