@@ -67,78 +67,6 @@ final class KroneckerBlocks {
         }
     }
 
-    /** Scratch space reused across pairs: native GEMM operands and Java staging arrays. */
-    static final class Workspace {
-        /** Largest GEMM result or factor per group by default: 28 MB (below glibc's 32 MB mapping threshold, so reused). */
-        static final long BUFFER_DOUBLES = 7L << 19;
-        /** Group sizes keep each GEMM result and factor within this many doubles (tests set it tiny to exercise grouping). */
-        final long limit;
-        private INDArray product;
-        private INDArray factor;
-        private double[] kr = new double[0];
-
-        Workspace() {
-            this(BUFFER_DOUBLES);
-        }
-
-        Workspace(long limit) {
-            this.limit = limit;
-        }
-
-        /** The buffer, or a larger one (by half again) when it holds fewer than {@code need} doubles. */
-        private static INDArray ensure(INDArray buffer, long need) {
-            if (buffer != null && buffer.length() >= need) {
-                return buffer;
-            }
-            long grown = buffer == null ? need : Math.max(need, buffer.length() * 3 / 2);
-            return Nd4j.createUninitialized(DataType.DOUBLE, new long[] {grown}, 'c');
-        }
-
-        /** A C-order {@code [r, c]} view over the start of a buffer. */
-        private static INDArray view(INDArray buffer, long r, long c) {
-            return Nd4j.create(buffer.data(), new long[] {r, c}, new long[] {c, 1}, 0, 'c');
-        }
-
-        /** The GEMM result of a group, {@code [r, c]}. */
-        INDArray product(long r, long c) {
-            product = ensure(product, r * c);
-            return view(product, r, c);
-        }
-
-        /** The Khatri-Rao (or first-order) factor of a group, {@code [r, c]}. */
-        INDArray factor(long r, long c) {
-            factor = ensure(factor, r * c);
-            return view(factor, r, c);
-        }
-
-        double[] kr(int n) {
-            return kr = grow(kr, n);
-        }
-
-        /** The roles of the Java copies of native arrays a pair reads element by element. */
-        enum Copy { INPUTS_K, INPUTS_J, FIRST_ORDER, GRADIENT_J, GROUP_FIRST_ORDER }
-
-        private final double[][] copies = new double[Copy.values().length][0];
-
-        /**
-         * The elements of {@code a} (C order) in the Java array kept for {@code role} (grown when too
-         * short, possibly longer than {@code a}); valid until the next copy for that role. Reusing
-         * these arrays keeps the per-pair copies off the garbage collector's books: fresh copies
-         * (about 0.5 GB per run of issue 10's 20-64-64-10 case) grew the Java heap by hundreds of MB
-         * that no budget counted.
-         */
-        double[] copyOf(Copy role, INDArray a) {
-            int n = Math.toIntExact(a.length());
-            double[] buffer = copies[role.ordinal()] = grow(copies[role.ordinal()], n);
-            RawAccess.read(a, 0, buffer, 0, n);
-            return buffer;
-        }
-
-        private static double[] grow(double[] a, int n) {
-            return a.length >= n ? a : new double[n];
-        }
-    }
-
     /**
      * What every pair of one operator shares: drop the second-order network terms (GGN), the
      * operator's scale relative to the summed loss, and where each layer's parameters start.
@@ -212,12 +140,12 @@ final class KroneckerBlocks {
     }
 
     /** Writes {@code scale * H_kj} and {@code scale * H_jk} of one chunk of samples to {@code d}, group of inputs by group. */
-    static void pair(LayerStates st, int k, int j, Settings settings, Destination d, Workspace ws) {
+    static void pair(LayerStates st, int k, int j, Settings settings, Destination d, KroneckerWorkspace ws) {
         PairShape shape = new PairShape(st, k, j, settings.layerOffsets());
         INDArray curvature = pairCurvature(st, shape);                                      // R_kj (or R^T): [S, out_k, out_j]
         INDArray curvatureRows = curvature.reshape('c', new long[] {shape.samples, shape.width});
-        double[] inputsK = ws.copyOf(Workspace.Copy.INPUTS_K, st.aug[k]);
-        double[] inputsJ = shape.diagonal ? inputsK : ws.copyOf(Workspace.Copy.INPUTS_J, st.aug[j]);
+        double[] inputsK = ws.copyOf(KroneckerWorkspace.Copy.INPUTS_K, st.aug[k]);
+        double[] inputsJ = shape.diagonal ? inputsK : ws.copyOf(KroneckerWorkspace.Copy.INPUTS_J, st.aug[j]);
         FirstOrder firstOrder = firstOrder(st, shape, settings, ws);
         for (int first = 0; first < shape.inputsJ;) {
             Group group = group(shape, first, firstOrder.nonAdjacent(), ws);
@@ -242,13 +170,13 @@ final class KroneckerBlocks {
     }
 
     /** The first-order term's factors for this pair (see {@link FirstOrder}). */
-    private static FirstOrder firstOrder(LayerStates st, PairShape shape, Settings settings, Workspace ws) {
+    private static FirstOrder firstOrder(LayerStates st, PairShape shape, Settings settings, KroneckerWorkspace ws) {
         if (shape.diagonal || settings.gaussNewton()) {
             return FirstOrder.NONE;
         }
         if (shape.j == shape.k + 1) {
             INDArray e = adjacentFirstOrder(st, shape.k, shape.j, settings.scale());
-            double[] adjacent = ws.copyOf(Workspace.Copy.FIRST_ORDER, e);
+            double[] adjacent = ws.copyOf(KroneckerWorkspace.Copy.FIRST_ORDER, e);
             e.close();
             return new FirstOrder(adjacent, null, null, null);
         }
@@ -258,7 +186,7 @@ final class KroneckerBlocks {
             if ((long) shape.inputsK * shape.outputsK * inputs * shape.outputsJ <= ws.limit) {
                 return new FirstOrder(null, firstOrderWhole(st, shape.k, shape.j, settings.scale(), jacobian, ws), null, null);
             }
-            return new FirstOrder(null, null, ws.copyOf(Workspace.Copy.FIRST_ORDER, jacobian), ws.copyOf(Workspace.Copy.GRADIENT_J, st.g[shape.j]));
+            return new FirstOrder(null, null, ws.copyOf(KroneckerWorkspace.Copy.FIRST_ORDER, jacobian), ws.copyOf(KroneckerWorkspace.Copy.GRADIENT_J, st.g[shape.j]));
         } finally {
             jacobian.close();
         }
@@ -268,7 +196,7 @@ final class KroneckerBlocks {
      * The next group of inputs of layer j from {@code first}: as many as keep its product within
      * the workspace limit (and, with a per-group first-order factor, that factor too).
      */
-    private static Group group(PairShape shape, int first, boolean firstOrderFactor, Workspace ws) {
+    private static Group group(PairShape shape, int first, boolean firstOrderFactor, KroneckerWorkspace ws) {
         long maxRows = Math.max(1, Math.min(ws.limit / shape.width, ws.limit / shape.samples));
         int end = first + 1;
         while (end < shape.inputsJ && shape.rowStart(first, end + 1) <= maxRows
@@ -284,7 +212,7 @@ final class KroneckerBlocks {
      * with the Khatri-Rao factor {@code u_j (x) u_k} built in Java (on the diagonal, i &lt;= i' only).
      */
     private static INDArray secondOrderProducts(PairShape shape, Group group, double[] inputsK, double[] inputsJ, INDArray curvatureRows,
-            double scale, Workspace ws) {
+            double scale, KroneckerWorkspace ws) {
         int samples = shape.samples;
         int rows = group.rows();
         double[] khatriRao = ws.kr(samples * rows);
@@ -307,7 +235,7 @@ final class KroneckerBlocks {
 
     /** Adds the group's first-order term (if the pair has one) to its products {@code c}. */
     private static void addFirstOrder(RawAccess.Elements c, LayerStates st, PairShape shape, Group group, FirstOrder firstOrder, double scale,
-            Workspace ws) {
+            KroneckerWorkspace ws) {
         if (firstOrder.adjacent() != null) {
             addAdjacentFirstOrder(c, shape, group, firstOrder.adjacent());
             return;
@@ -422,7 +350,7 @@ final class KroneckerBlocks {
      * {@code u_k^T Y} with {@code Y[s, (o, i', p)] = T[s, o, i'] g_j[s, p]}, one broadcast multiply
      * and one GEMM, returned as {@code [A_k, out_k, in_j, out_j]}.
      */
-    private static double[] firstOrderWhole(LayerStates st, int k, int j, double scale, INDArray jacobian, Workspace ws) {
+    private static double[] firstOrderWhole(LayerStates st, int k, int j, double scale, INDArray jacobian, KroneckerWorkspace ws) {
         long samples = st.samples;
         long inputsK = st.aug[k].size(1);
         long outK = jacobian.size(1);
@@ -432,7 +360,7 @@ final class KroneckerBlocks {
                 .reshape('c', new long[] {samples, outK * inputs * outJ});
         INDArray product = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {inputsK, outK * inputs * outJ}, 'c');
         Nd4j.gemm(st.aug[k], factor, product, true, false, scale, 0.0);
-        double[] out = ws.copyOf(Workspace.Copy.FIRST_ORDER, product);
+        double[] out = ws.copyOf(KroneckerWorkspace.Copy.FIRST_ORDER, product);
         factor.close();
         product.close();
         return out;
@@ -445,7 +373,7 @@ final class KroneckerBlocks {
      * {@code [A_k, count, out_k, out_j]}.
      */
     private static double[] firstOrderGroup(LayerStates st, PairShape shape, FirstOrder firstOrder, Group group, int count, double scale,
-            Workspace ws) {
+            KroneckerWorkspace ws) {
         int samples = shape.samples;
         int inputs = shape.inputsJ - 1;
         int outK = shape.outputsK;
@@ -469,7 +397,7 @@ final class KroneckerBlocks {
         RawAccess.write(factorN, 0, factor, 0, samples * rowWidth);
         INDArray product = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {shape.inputsK, rowWidth}, 'c');
         Nd4j.gemm(st.aug[shape.k], factorN, product, true, false, scale, 0.0);
-        double[] out = ws.copyOf(Workspace.Copy.GROUP_FIRST_ORDER, product);
+        double[] out = ws.copyOf(KroneckerWorkspace.Copy.GROUP_FIRST_ORDER, product);
         product.close();
         return out;
     }

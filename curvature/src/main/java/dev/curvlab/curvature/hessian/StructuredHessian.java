@@ -59,7 +59,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <h2>Memory</h2>
  * The per-sample factors of a chunk of samples are built, used for every pair and freed before the
  * next chunk's are built, so the working memory is one chunk's states ({@link #perSampleDoubles}
- * doubles per sample), the scratch buffers of {@link KroneckerBlocks.Workspace}, and, when rows are
+ * doubles per sample), the scratch buffers of {@link KroneckerWorkspace}, and, when rows are
  * streamed, one layer's band of rows; {@link #plan} chooses the chunk within the budget.
  */
 public final class StructuredHessian {
@@ -133,7 +133,7 @@ public final class StructuredHessian {
      */
     static double workingBytes(long perSample, long chunk) {
         double states = 8.0 * chunk * perSample * TRANSIENT_FACTOR;
-        double buffers = 3 * 1.5 * 8.0 * Math.min(KroneckerBlocks.Workspace.BUFFER_DOUBLES, chunk * perSample);
+        double buffers = 3 * 1.5 * 8.0 * Math.min(KroneckerWorkspace.BUFFER_DOUBLES, chunk * perSample);
         return states + buffers;
     }
 
@@ -174,7 +174,7 @@ public final class StructuredHessian {
             INDArray h = sink.wholeMatrix();               // the output file itself when there is one; null when streamed
             NativeGarbage guard = plan.garbageGuard();      // counts from here: an in-memory result is resident already
             if (h != null && plan.checkpoint() == null) {
-                assemble(c, span, h, new KroneckerBlocks.Workspace(), chunk, guard);
+                assemble(c, span, h, new KroneckerWorkspace(), chunk, guard);
                 sink.acceptAll(h);
             } else {                                        // streamed or checkpointed: one layer's rows at a time
                 for (int k = span[0]; k < span[1]; k++) {
@@ -194,7 +194,7 @@ public final class StructuredHessian {
      * Writes the block of layers {@code span = [first, end)} into {@code h} (C order, square over
      * their parameters): every layer pair k &lt;= j in the span with its mirror, summed over chunks of samples.
      */
-    static void assemble(CurvatureOperator c, int[] span, INDArray h, KroneckerBlocks.Workspace ws, long chunk, NativeGarbage guard) {
+    static void assemble(CurvatureOperator c, int[] span, INDArray h, KroneckerWorkspace ws, long chunk, NativeGarbage guard) {
         long base = c.model().layerOffsets()[span[0]];
         boolean[] first = {true};
         forEachChunk(c, chunk, guard, st -> {
@@ -208,7 +208,7 @@ public final class StructuredHessian {
         long[] offsets = c.model().layerOffsets();
         long base = offsets[span[0]];
         INDArray rows = Nd4j.zeros(DataType.DOUBLE, offsets[k + 1] - offsets[k], offsets[span[1]] - base);
-        KroneckerBlocks.Workspace ws = new KroneckerBlocks.Workspace();
+        KroneckerWorkspace ws = new KroneckerWorkspace();
         forEachChunk(c, chunk, guard, st -> pairs(c, st, span, k, new KroneckerBlocks.Destination(rows, offsets[k], base, true), ws));
         return rows;
     }
@@ -231,7 +231,7 @@ public final class StructuredHessian {
     static INDArray matrix(CurvatureOperator c) {
         require(c);
         INDArray h = LargeMatrix.zeros(c.size(), c.size());
-        assemble(c, new int[] {0, c.model().layers().size()}, h, new KroneckerBlocks.Workspace(), defaultChunk(c), NativeGarbage.NONE);
+        assemble(c, new int[] {0, c.model().layers().size()}, h, new KroneckerWorkspace(), defaultChunk(c), NativeGarbage.NONE);
         return h;
     }
 
@@ -248,13 +248,13 @@ public final class StructuredHessian {
         }
         long size = off[k + 1] - off[k];
         INDArray out = Nd4j.zeros(DataType.DOUBLE, size, size);
-        assemble(c, new int[] {k, k + 1}, out, new KroneckerBlocks.Workspace(), defaultChunk(c), NativeGarbage.NONE);
+        assemble(c, new int[] {k, k + 1}, out, new KroneckerWorkspace(), defaultChunk(c), NativeGarbage.NONE);
         return out;
     }
 
     /** Layer pairs k &lt;= j of the span, of one chunk (only those touching layer {@code only}, unless it is -1). */
     private static void pairs(CurvatureOperator c, LayerStates st, int[] span, int only, KroneckerBlocks.Destination d,
-            KroneckerBlocks.Workspace ws) {
+            KroneckerWorkspace ws) {
         KroneckerBlocks.Settings settings = pairSettings(c, c.model().layerOffsets());
         for (int k = span[0]; k < span[1]; k++) {
             for (int j = k; j < span[1]; j++) {
@@ -326,7 +326,7 @@ public final class StructuredHessian {
                 long oj = ls.get(j).out();
                 long aj = ls.get(j).in() + 1;
                 total += ok * oj;
-                long pair = ak * aj + 2 * ok * oj + ok * aj + Math.min(ok * (aj - 1) * oj, KroneckerBlocks.Workspace.BUFFER_DOUBLES);
+                long pair = ak * aj + 2 * ok * oj + ok * aj + Math.min(ok * (aj - 1) * oj, KroneckerWorkspace.BUFFER_DOUBLES);
                 maxPair = Math.max(maxPair, pair);
             }
         }
@@ -353,7 +353,7 @@ public final class StructuredHessian {
                 total += ok * oj;
                 long pair = ak + aj + 2 * ok * oj;                 // Java copies of u_k, u_j; R_kj and the adjacent first-order factor
                 if (j >= k + 2) {                                  // input Jacobian, its Java copy, and the first-order factor when formed whole
-                    long whole = ak * ok * (aj - 1) * oj <= KroneckerBlocks.Workspace.BUFFER_DOUBLES ? ok * (aj - 1) * oj : 0;
+                    long whole = ak * ok * (aj - 1) * oj <= KroneckerWorkspace.BUFFER_DOUBLES ? ok * (aj - 1) * oj : 0;
                     pair += 2 * ok * (aj - 1) + whole;
                 }
                 maxPair = Math.max(maxPair, pair);

@@ -124,7 +124,7 @@ class StructuredHessianTest {
         HessianOperator op = new HessianOperator(p.model(), p.loss(), p.data(), p.theta(), 0);
         long n = op.size();
         INDArray grouped = Nd4j.zeros(DataType.DOUBLE, n, n);
-        StructuredHessian.assemble(op, new int[] {0, p.model().layers().size()}, grouped, new KroneckerBlocks.Workspace(40), StructuredHessian.defaultChunk(op),
+        StructuredHessian.assemble(op, new int[] {0, p.model().layers().size()}, grouped, new KroneckerWorkspace(40), StructuredHessian.defaultChunk(op),
                 NativeGarbage.NONE);
         assertClose(p + ": groups of one input vs default groups", grouped, StructuredHessian.matrix(op), Tolerances.EXACT);
         assertEquals(grouped, grouped.transpose(), p + ": exactly symmetric");
@@ -164,7 +164,7 @@ class StructuredHessianTest {
         int layers = p.model().layers().size();
         int chunk = Math.max(3, p.data().n() / 3);
         INDArray chunked = Nd4j.zeros(DataType.DOUBLE, n, n);
-        StructuredHessian.assemble(op, new int[] {0, layers}, chunked, new KroneckerBlocks.Workspace(), chunk, NativeGarbage.NONE);
+        StructuredHessian.assemble(op, new int[] {0, layers}, chunked, new KroneckerWorkspace(), chunk, NativeGarbage.NONE);
         assertClose(p + ": chunks of " + chunk + " samples vs one chunk", chunked, StructuredHessian.matrix(op), Tolerances.EXACT);
         List<LayerStates> seen = new ArrayList<>();
         StructuredHessian.forEachChunk(op, chunk, NativeGarbage.NONE, st -> {
