@@ -6,6 +6,7 @@ import dev.curvlab.core.JvpResult;
 import dev.curvlab.core.Tensor;
 import dev.curvlab.core.kernels.MatMulKernel;
 import dev.curvlab.core.kernels.RawAccess;
+import dev.curvlab.core.kernels.TanhKernel;
 import dev.curvlab.nn.model.Activation;
 import dev.curvlab.nn.model.Dense;
 import dev.curvlab.nn.model.Sequential;

@@ -1,6 +1,7 @@
 package dev.curvlab.nn.products;
 
 import dev.curvlab.core.kernels.RawAccess;
+import dev.curvlab.core.kernels.TanhKernel;
 import dev.curvlab.nn.model.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -11,8 +12,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * An activation and its first two derivatives over a whole pre-activation matrix z, written into
  * preallocated matrices: {@code h = s(z)}, {@code d1 = s'(z)}, {@code d2 = s''(z)} (d2 may be null
  * when not needed), on Java arrays (the batch pass keeps its activations and derivatives there). The
- * transcendentals are {@code Math.exp} in Java (one ND4J call costs 10-60 us, and ND4J's tanh kernel
- * ~18 ns per element here, three times the Java form); erf, which Java lacks, is ND4J's kernel. Formulas (with {@code t = tanh z}, {@code p = sigmoid z}, {@code P, q} the normal cdf and pdf):
+ * transcendentals are Java ({@link TanhKernel} for tanh, {@code Math.exp} for the others: one ND4J call
+ * costs 10-60 us, and ND4J's tanh kernel ~18 ns per element here); erf, which Java lacks, is ND4J's kernel. Formulas (with {@code t = tanh z}, {@code p = sigmoid z}, {@code P, q} the normal cdf and pdf):
  * <pre>
  *   tanh      s' = 1 - t^2              s'' = -2 t (1 - t^2)
  *   sigmoid   s' = p (1 - p)            s'' = p (1 - p)(1 - 2p)
@@ -28,45 +29,6 @@ final class ActivationKernels {
     private static final double INV_SQRT_2PI = 1.0 / Math.sqrt(2 * Math.PI);
 
     private ActivationKernels() {
-    }
-
-    /** Below this |x|, tanh is its Taylor series (the exp form would lose relative accuracy to cancellation in {@code 1 - e}). */
-    private static final double TANH_SERIES_BELOW = 0.0625;
-
-    /**
-     * {@code tanh x = sign(x) (1 - e) / (1 + e)}, {@code e = exp(-2|x|)}, for {@code |x| >= 1/16}
-     * (relative error ~2e-15), else {@code x - x^3/3 + 2x^5/15 - 17x^7/315 + 62x^9/2835} (truncation
-     * {@code < 1e-14} relative).
-     */
-    static double tanh(double x) {
-        double ax = Math.abs(x);
-        if (ax < TANH_SERIES_BELOW) {
-            double x2 = x * x;
-            return x * (1 + x2 * (-1.0 / 3 + x2 * (2.0 / 15 + x2 * (-17.0 / 315 + x2 * (62.0 / 2835)))));
-        }
-        double e = Math.exp(-2 * ax);
-        double t = (1 - e) / (1 + e);
-        return x < 0 ? -t : t;
-    }
-
-    /**
-     * {@link #tanh(double)} over an array in three loops: the exponentials, then the branch-free
-     * arithmetic (which the JIT vectorises), then the series where {@code |x| < 1/16}; equal to the
-     * scalar form bit for bit, ~25% faster.
-     */
-    static void tanh(double[] z, double[] h, int len) {
-        for (int i = 0; i < len; i++) {
-            h[i] = Math.exp(-2 * Math.abs(z[i]));
-        }
-        for (int i = 0; i < len; i++) {
-            double t = (1 - h[i]) / (1 + h[i]);
-            h[i] = Math.copySign(t, z[i]);
-        }
-        for (int i = 0; i < len; i++) {
-            if (Math.abs(z[i]) < TANH_SERIES_BELOW) {
-                h[i] = tanh(z[i]);
-            }
-        }
     }
 
     static double sigmoid(double x) {
@@ -93,7 +55,7 @@ final class ActivationKernels {
     static void apply(Activation act, double[] z, double[] h, double[] d1, double[] d2, int len) {
         switch (act) {
             case TANH -> {
-                tanh(z, h, len);
+                TanhKernel.tanh(z, h, len);
                 for (int i = 0; i < len; i++) {
                     d1[i] = 1 - h[i] * h[i];
                 }
