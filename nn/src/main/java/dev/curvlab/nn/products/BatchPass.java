@@ -1,9 +1,7 @@
 package dev.curvlab.nn.products;
 
 import dev.curvlab.core.kernels.RawAccess;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -28,7 +26,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class BatchPass implements AutoCloseable {
     final LayerShapes shapes;
-    private final Gemm gemm;
+    private final Gemm gemm = new Gemm();
     final int batch;
     final Matrix params;
     final Matrix[] wb;
@@ -62,7 +60,6 @@ final class BatchPass implements AutoCloseable {
     BatchPass(LayerShapes shapes, int batch) {
         this.shapes = shapes;
         this.batch = batch;
-        this.gemm = new Gemm(Gemm.splitsAll(products(shapes, batch)));
         int layers = shapes.layers();
         params = Matrix.zeros(1, shapes.parameters());
         grad = Matrix.vector(shapes.parameters());
@@ -107,19 +104,6 @@ final class BatchPass implements AutoCloseable {
             widest = Math.max(widest, Math.max(shapes.in(l) + 1, shapes.out(l)));
         }
         rows = new double[Math.multiplyExact(batch, widest)];
-    }
-
-    /** The {@code {m, inner, n}} of every product of the passes: forward, weight gradient, backward. */
-    private static List<int[]> products(LayerShapes shapes, int batch) {
-        List<int[]> products = new ArrayList<>();
-        for (int l = 0; l < shapes.layers(); l++) {
-            int in = shapes.in(l);
-            int out = shapes.out(l);
-            products.add(new int[] {batch, in + 1, out});
-            products.add(new int[] {in + 1, batch, out});
-            products.add(new int[] {batch, out, in});
-        }
-        return products;
     }
 
     /**
@@ -233,7 +217,6 @@ final class BatchPass implements AutoCloseable {
 
     @Override
     public void close() {
-        gemm.close();
         params.close();
         grad.close();
         for (Matrix[] ms : new Matrix[][] {a, z, h, d1, d2, dz, dA}) {

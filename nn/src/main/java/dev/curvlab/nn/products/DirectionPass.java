@@ -1,8 +1,5 @@
 package dev.curvlab.nn.products;
 
-import java.util.ArrayList;
-import java.util.List;
-
 /**
  * The workspace of k directions through a batch of B samples: Pearlmutter's R-operator
  * ({@code R{q} = d q(theta + r V) / dr} at r = 0) pushed forward and back for all k columns of V at
@@ -23,7 +20,7 @@ import java.util.List;
  */
 final class DirectionPass implements AutoCloseable {
     private final LayerShapes shapes;
-    private final Gemm gemm;
+    private final Gemm gemm = new Gemm();
     final int batch;
     final int k;
     private final Matrix[] p;
@@ -58,7 +55,6 @@ final class DirectionPass implements AutoCloseable {
         this.shapes = shapes;
         this.batch = batch;
         this.k = k;
-        this.gemm = new Gemm(Gemm.splitsAll(products(shapes, batch, k)));
         int layers = shapes.layers();
         p = new Matrix[layers];
         vw = new Matrix[layers];
@@ -102,22 +98,6 @@ final class DirectionPass implements AutoCloseable {
         block = new double[blockSize];
         cross = new double[crossSize];
         rowsOfBase = new double[baseSize];
-    }
-
-    /** The {@code {m, inner, n}} of every product of the R-passes and the empirical Fisher product. */
-    private static List<int[]> products(LayerShapes shapes, int batch, int k) {
-        List<int[]> products = new ArrayList<>();
-        for (int l = 0; l < shapes.layers(); l++) {
-            int in = shapes.in(l);
-            int out = shapes.out(l);
-            products.add(new int[] {batch, in + 1, k * out});
-            products.add(new int[] {batch * k, in, out});
-            products.add(new int[] {in + 1, batch, k * out});
-            products.add(new int[] {k * in, batch, out});
-            products.add(new int[] {batch * k, out, in});
-            products.add(new int[] {batch, out, k * in});
-        }
-        return products;
     }
 
     /** Rows {@code v: [k, N]} (this chunk's directions) into the per-layer blocks {@code P_l: [in+1, k, out]} and {@code V_l: [k, in, out]}. */
@@ -288,7 +268,6 @@ final class DirectionPass implements AutoCloseable {
 
     @Override
     public void close() {
-        gemm.close();
         for (Matrix[] ms : new Matrix[][] {p, vw, rz, ra, rdz, rdA, t1, t2}) {
             for (Matrix m : ms) {
                 m.close();

@@ -4,19 +4,12 @@ import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
  * {@code C = op(A) op(B) + beta C} on preallocated {@link Matrix} operands, dispatched by size:
- * <ul>
- * <li>small products ({@link #JAVA_MAX_MADDS}): the operands copied to Java arrays (one memcpy each)
- *     and multiplied in a plain loop that the JIT vectorises; heap matrices ({@link Matrix#onHeap})
- *     always take this path;</li>
- * <li>mid-sized and skinny products: {@link SplitGemm}, pieces on two threads, each single-threaded
- *     inside OpenBLAS;</li>
- * <li>the rest: OpenBLAS's {@code cblas_dgemm} called directly on the operands' native memory (the
- *     library ND4J links; ~1 us per call, where {@code Nd4j.gemm} adds 10-60 us of op dispatch),
- *     threaded by OpenBLAS.</li>
- * </ul>
- * Not thread-safe (scratch arrays; one per engine).
+ * OpenBLAS's {@code cblas_dgemm} called directly on the operands' native memory (the library ND4J
+ * links; ~1 us per call, where {@code Nd4j.gemm} adds 10-60 us of op dispatch) for all but small
+ * products; for those the operands are copied to Java arrays (one memcpy each) and multiplied in a
+ * plain loop that the JIT vectorises. Heap matrices ({@link Matrix#onHeap}) always take the Java loop. Not thread-safe (scratch arrays; one per engine).
  */
-final class Gemm implements AutoCloseable {
+final class Gemm {
     /**
      * Products of at most this many multiply-adds run in Java. With BLAS called directly (~1 us) the
      * Java loop only wins on tiny products: warm, the small MLP ran at the same speed with 0 or 2^15
@@ -27,19 +20,6 @@ final class Gemm implements AutoCloseable {
     private double[] sa = new double[0];
     private double[] sb = new double[0];
     private double[] sc = new double[0];
-    /** C-sized native scratch of {@link SplitGemm}'s helper when it slices the inner dimension. */
-    private Matrix splitScratch;
-    private final boolean split;
-
-    /** With {@code split}, products that {@link SplitGemm} splits run on two threads; the owner turns it on when all its products keep one BLAS thread. */
-    Gemm(boolean split) {
-        this.split = split;
-    }
-
-    /** True when every product {@code {m, inner, n}} keeps one BLAS thread ({@link SplitGemm#keepsOneBlasThread}): then split them all. */
-    static boolean splitsAll(java.util.List<int[]> products) {
-        return products.stream().allMatch(p -> SplitGemm.keepsOneBlasThread(p[0], p[1], p[2]));
-    }
 
     void product(Matrix a, boolean ta, Matrix b, boolean tb, Matrix c, double beta) {
         int m = ta ? a.cols : a.rows;
@@ -51,7 +31,7 @@ final class Gemm implements AutoCloseable {
         }
         if ((long) m * n * inner <= JAVA_MAX_MADDS || a.pointer == null || b.pointer == null || c.pointer == null) {
             javaProduct(a, ta, b, tb, c, beta, m, inner, n);
-        } else if (!split || !SplitGemm.run(a, ta, b, tb, c, beta, m, inner, n, splitScratch(m, inner, n))) {
+        } else {
             openblas_nolapack.cblas_dgemm(openblas_nolapack.CblasRowMajor, ta ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
                     tb ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans, m, n, inner, 1.0, a.pointer, a.cols, b.pointer, b.cols,
                     beta, c.pointer, c.cols);
@@ -127,25 +107,5 @@ final class Gemm implements AutoCloseable {
             sc = new double[len];
         }
         return sc;
-    }
-
-    private Matrix splitScratch(int m, int inner, int n) {
-        SplitGemm.Layout layout = SplitGemm.layout(m, inner, n);
-        if (layout == null || layout.slice() == 0) {
-            return null;
-        }
-        if (splitScratch == null || (long) splitScratch.rows * splitScratch.cols < (long) m * n) {
-            close();
-            splitScratch = Matrix.zeros(1, m * n);
-        }
-        return splitScratch;
-    }
-
-    @Override
-    public void close() {
-        if (splitScratch != null) {
-            splitScratch.close();
-            splitScratch = null;
-        }
     }
 }
