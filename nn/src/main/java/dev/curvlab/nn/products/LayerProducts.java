@@ -291,15 +291,13 @@ public final class LayerProducts {
                 : vt.castTo(DataType.DOUBLE).dup('c');
         INDArray out = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {k, n}, 'c');   // every element written below
         int chunk = chunk(pass.batch, k);
-        double[] rows = new double[Math.multiplyExact(Math.min(chunk, k), n)];
-        double[] result = new double[rows.length];
         for (int j0 = 0; j0 < k; j0 += chunk) {
             int kc = Math.min(chunk, k - j0);
             DirectionPass d = directionPass(pass.batch, kc);
-            RawAccess.read(v, (long) j0 * n, rows, 0, kc * n);
-            d.loadDirections(rows);
-            product.run(d, result);
-            RawAccess.write(out, (long) j0 * n, result, 0, kc * n);
+            RawAccess.read(v, (long) j0 * n, d.directionRows, 0, kc * n);
+            d.loadDirections(d.directionRows);
+            product.run(d, d.productRows);
+            RawAccess.write(out, (long) j0 * n, d.productRows, 0, kc * n);
         }
         return out;
     }
