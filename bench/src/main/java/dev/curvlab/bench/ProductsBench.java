@@ -179,6 +179,14 @@ public class ProductsBench {
         Problems.release(hv);
     }
 
+    /** The block at a new point: one base pass (forward with s'', backward) and 16 R-passes, against {@link #hvpLayersNewPoint}'s one. */
+    @Benchmark
+    public void hvp16LayersNewPoint(Blackhole bh) {
+        INDArray hv = layers.hessianProduct(mean, point(), v16);
+        bh.consume(hv);
+        Problems.release(hv);
+    }
+
     @Benchmark
     public void ggnvpGeneric(Blackhole bh) {
         INDArray gv = ArrayScope.run(() -> {

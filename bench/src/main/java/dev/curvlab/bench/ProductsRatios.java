@@ -41,7 +41,8 @@ public final class ProductsRatios {
             ops.put("hvp layers (same point)", b::hvpLayers);
             ops.put("hvp layers (new point)", b::hvpLayersNewPoint);
             ops.put("hvp generic", b::hvpGeneric);
-            ops.put("hvp16 layers", b::hvp16Layers);
+            ops.put("hvp16 layers (same point)", b::hvp16Layers);
+            ops.put("hvp16 layers (new point)", b::hvp16LayersNewPoint);
             ops.put("hvp16 generic", b::hvp16Generic);
             ops.put("ggnvp layers (same point)", b::ggnvpLayers);
             ops.put("ggnvp layers (new point)", b::ggnvpLayersNewPoint);
