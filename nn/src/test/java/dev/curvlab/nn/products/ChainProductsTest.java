@@ -58,21 +58,7 @@ class ChainProductsTest {
         INDArray theta = model.initialParameters(Init.XAVIER, rnd.nextLong()).addi(gaussian(rnd, 0.1, model.parameterCount()));
         long[] in = model.inputShape();
         INDArray x = gaussian(rnd, 1.0, batch, in[0], in[1], in[2]);
-        int out = model.outputSize();
-        INDArray y;
-        if (loss == Losses.CROSS_ENTROPY) {
-            double[] cls = new double[batch];
-            for (int i = 0; i < batch; i++) {
-                cls[i] = rnd.nextInt(out);
-            }
-            y = Nd4j.create(cls, new long[] {batch}, DataType.DOUBLE);
-        } else {
-            double[] v = new double[batch * out];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = loss == Losses.BCE ? rnd.nextDouble() : rnd.nextGaussian();
-            }
-            y = Nd4j.create(v, new long[] {batch, out}, DataType.DOUBLE);
-        }
+        INDArray y = LayerProductsTest.randomTargets(rnd, loss, batch, model.outputSize());
         return new LayerProductsTest.Case(loss.name() + " " + model.describe() + " B=" + batch, model, loss, theta, x, y);
     }
 

@@ -58,22 +58,25 @@ class LayerProductsTest {
         Sequential model = b.dense(out, rnd.nextBoolean() ? Activation.IDENTITY : act).build();
         INDArray theta = model.initialParameters(dev.curvlab.nn.model.Init.XAVIER, rnd.nextLong()).addi(gaussian(rnd, 0.1, model.parameterCount()));
         INDArray x = gaussian(rnd, 1.0, batch, in);
-        INDArray y;
+        INDArray y = randomTargets(rnd, loss, batch, out);
+        return new Case(act.id() + "/" + loss.name() + " " + model.describe() + " B=" + batch, model, loss, theta, x, y);
+    }
+
+    /** Targets a loss accepts for {@code out} outputs: class indices (ce), values in [0, 1] (bce), counts (poisson), Gaussian otherwise. */
+    static INDArray randomTargets(Random rnd, Loss loss, int batch, int out) {
         if (loss == Losses.CROSS_ENTROPY) {
             double[] cls = new double[batch];
             for (int i = 0; i < batch; i++) {
                 cls[i] = rnd.nextInt(out);
             }
-            y = Nd4j.create(cls, new long[] {batch}, DataType.DOUBLE);
-        } else {
-            int width = loss == Losses.GAUSSIAN ? out / 2 : out;
-            double[] v = new double[batch * width];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = loss == Losses.BCE ? rnd.nextDouble() : loss == Losses.POISSON ? rnd.nextInt(4) : rnd.nextGaussian();
-            }
-            y = Nd4j.create(v, new long[] {batch, width}, DataType.DOUBLE);
+            return Nd4j.create(cls, new long[] {batch}, DataType.DOUBLE);
         }
-        return new Case(act.id() + "/" + loss.name() + " " + model.describe() + " B=" + batch, model, loss, theta, x, y);
+        int width = loss == Losses.GAUSSIAN ? out / 2 : out;
+        double[] v = new double[batch * width];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = loss == Losses.BCE ? rnd.nextDouble() : loss == Losses.POISSON ? rnd.nextInt(4) : rnd.nextGaussian();
+        }
+        return Nd4j.create(v, new long[] {batch, width}, DataType.DOUBLE);
     }
 
     static INDArray gaussian(Random rnd, double sd, long... shape) {
