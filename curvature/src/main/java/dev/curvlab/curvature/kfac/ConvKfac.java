@@ -174,15 +174,20 @@ public final class ConvKfac {
      */
     public static INDArray[] jacobian(Sequential model, INDArray theta, INDArray x, int first) {
         ParametricLayers layers = ParametricLayers.of(model);
-        long out = model.outputSize();
-        ModuleTerms t = ModuleTerms.of(model, layers, theta, x, f -> {
-            INDArray eye = Nd4j.eye(out).castTo(DataType.DOUBLE).reshape(1, out, out);
-            return new ColumnBlock(Nd4j.zeros(DataType.DOUBLE, f.size(0), out, out).addi(eye), null);
-        }, first);
+        ModuleTerms t = outputJacobianTerms(model, layers, theta, x, first);
         INDArray j = gradientRows(t, layers, first);
         INDArray f = t.outputs;
         t.free();
         return new INDArray[] {j, f};
+    }
+
+    /** The per-module terms pulled back from the identity on the outputs (one column per output unit): the rows of the output Jacobian. */
+    private static ModuleTerms outputJacobianTerms(Sequential model, ParametricLayers layers, INDArray theta, INDArray x, int first) {
+        long out = model.outputSize();
+        return ModuleTerms.of(model, layers, theta, x, f -> {
+            INDArray eye = Nd4j.eye(out).castTo(DataType.DOUBLE).reshape(1, out, out);
+            return new ColumnBlock(Nd4j.zeros(DataType.DOUBLE, f.size(0), out, out).addi(eye), null);
+        }, first);
     }
 
     /**
@@ -194,11 +199,7 @@ public final class ConvKfac {
     public static List<double[]> jacobianInBases(Sequential model, INDArray theta, INDArray x, int first, List<INDArray[]> bases,
             INDArray[] outputs) {
         ParametricLayers layers = ParametricLayers.of(model);
-        long out = model.outputSize();
-        ModuleTerms t = ModuleTerms.of(model, layers, theta, x, f -> {
-            INDArray eye = Nd4j.eye(out).castTo(DataType.DOUBLE).reshape(1, out, out);
-            return new ColumnBlock(Nd4j.zeros(DataType.DOUBLE, f.size(0), out, out).addi(eye), null);
-        }, first);
+        ModuleTerms t = outputJacobianTerms(model, layers, theta, x, first);
         List<double[]> result = new ArrayList<>();
         for (int l = first; l < layers.count(); l++) {
             result.add(kronGradients(t, l, bases.get(l - first)[0], bases.get(l - first)[1]));

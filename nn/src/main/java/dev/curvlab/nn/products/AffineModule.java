@@ -24,15 +24,13 @@ final class AffineModule extends ChainModule {
     final int patch;
     final int filters;
     final int positions;
-    private final int height;
-    private final int width;
-    private final int kh;
-    private final int kw;
-    private final int sh;
-    private final int sw;
-    private final int ph;
-    private final int pw;
-    private final int outWidthPx;
+    /** Kernel taps {@code kh kw}: column {@code c'} of a patch is {@code c taps + t}, tap {@code t = i kw + jj}. */
+    private final int taps;
+    /**
+     * The geometry of im2col and col2im, once: {@code windowSource[p taps + t]} is the input position
+     * that tap t of output position p reads, or -1 in the padding.
+     */
+    private final int[] windowSource;
     /** {@code Wc [patch, F]} and its transpose {@code [F, patch]}, and the bias {@code [F]}, of the loaded theta. */
     final double[] wc;
     final double[] wct;
@@ -61,21 +59,31 @@ final class AffineModule extends ChainModule {
         this.conv = conv;
         this.offset = offset;
         this.activation = act;
-        this.height = height;
-        this.width = width;
-        this.kh = kernel[0];
-        this.kw = kernel[1];
-        this.sh = stride[0];
-        this.sw = stride[1];
-        this.ph = padding[0];
-        this.pw = padding[1];
-        this.outWidthPx = ow;
-        this.patch = channels * kh * kw;
+        this.taps = kernel[0] * kernel[1];
+        this.patch = channels * taps;
+        this.windowSource = windowSources(height, width, ow, oh * ow, kernel, stride, padding);
         this.filters = filters;
         this.positions = oh * ow;
         wc = new double[patch * filters];
         wct = new double[patch * filters];
         bias = new double[filters];
+    }
+
+    private static int[] windowSources(int height, int width, int ow, int positions, int[] kernel, int[] stride, int[] padding) {
+        int kh = kernel[0];
+        int kw = kernel[1];
+        int[] source = new int[positions * kh * kw];
+        for (int p = 0; p < positions; p++) {
+            for (int i = 0; i < kh; i++) {
+                int y = p / ow * stride[0] + i - padding[0];
+                for (int jj = 0; jj < kw; jj++) {
+                    int x = p % ow * stride[1] + jj - padding[1];
+                    boolean inside = y >= 0 && y < height && x >= 0 && x < width;
+                    source[(p * kh + i) * kw + jj] = inside ? y * width + x : -1;
+                }
+            }
+        }
+        return source;
     }
 
     @Override
@@ -137,19 +145,13 @@ final class AffineModule extends ChainModule {
         int c0 = inChannels;
         for (int b = 0; b < nb; b++) {
             for (int p = 0; p < positions; p++) {
-                int oy = p / outWidthPx;
-                int ox = p % outWidthPx;
                 for (int j = 0; j < k; j++) {
                     int row = ((b * positions + p) * k + j) * patch;
-                    for (int i = 0; i < kh; i++) {
-                        int y = oy * sh + i - ph;
-                        for (int jj = 0; jj < kw; jj++) {
-                            int x = ox * sw + jj - pw;
-                            boolean inside = y >= 0 && y < height && x >= 0 && x < width;
-                            int src = inOff + ((b * inPositions + (inside ? y * width + x : 0)) * k + j) * c0;
-                            for (int c = 0; c < c0; c++) {
-                                cols[row + (c * kh + i) * kw + jj] = inside ? in[src + c] : 0.0;
-                            }
+                    for (int t = 0; t < taps; t++) {
+                        int source = windowSource[p * taps + t];
+                        int src = inOff + ((b * inPositions + Math.max(source, 0)) * k + j) * c0;
+                        for (int c = 0; c < c0; c++) {
+                            cols[row + c * taps + t] = source >= 0 ? in[src + c] : 0.0;
                         }
                     }
                 }
@@ -167,21 +169,16 @@ final class AffineModule extends ChainModule {
         java.util.Arrays.fill(gIn, inOff, inOff + nb * inPositions * k * c0, 0.0);
         for (int b = 0; b < nb; b++) {
             for (int p = 0; p < positions; p++) {
-                int oy = p / outWidthPx;
-                int ox = p % outWidthPx;
                 for (int j = 0; j < k; j++) {
                     int row = ((b * positions + p) * k + j) * patch;
-                    for (int i = 0; i < kh; i++) {
-                        int y = oy * sh + i - ph;
-                        for (int jj = 0; jj < kw; jj++) {
-                            int x = ox * sw + jj - pw;
-                            if (y < 0 || y >= height || x < 0 || x >= width) {
-                                continue;
-                            }
-                            int dst = inOff + ((b * inPositions + y * width + x) * k + j) * c0;
-                            for (int c = 0; c < c0; c++) {
-                                gIn[dst + c] += colsGrad[row + (c * kh + i) * kw + jj];
-                            }
+                    for (int t = 0; t < taps; t++) {
+                        int source = windowSource[p * taps + t];
+                        if (source < 0) {
+                            continue;
+                        }
+                        int dst = inOff + ((b * inPositions + source) * k + j) * c0;
+                        for (int c = 0; c < c0; c++) {
+                            gIn[dst + c] += colsGrad[row + c * taps + t];
                         }
                     }
                 }
