@@ -28,46 +28,6 @@ final class KroneckerBlocks {
     }
 
     /**
-     * A row-major destination holding global rows {@code [row0, row0 + rows)} and columns from
-     * {@code col0}; rows outside it are skipped. With {@code accumulate}, values are added to what is there.
-     */
-    static final class Destination {
-        private final long row0;
-        private final long col0;
-        private final long rows;
-        private final long width;
-        private final boolean accumulate;
-        private final RawAccess.Elements elements;
-
-        Destination(INDArray dest, long row0, long col0, boolean accumulate) {
-            this.row0 = row0;
-            this.col0 = col0;
-            this.rows = dest.size(0);
-            this.width = dest.size(1);
-            this.accumulate = accumulate;
-            this.elements = RawAccess.elements(dest);
-        }
-
-        boolean wants(long row) {
-            long r = row - row0;
-            return r >= 0 && r < rows;
-        }
-
-        /** Flat index of global {@code (row, col)}. */
-        long flat(long row, long col) {
-            return (row - row0) * width + (col - col0);
-        }
-
-        void put(long flat, double v) {
-            if (accumulate) {
-                elements.add(flat, v);
-            } else {
-                elements.set(flat, v);
-            }
-        }
-    }
-
-    /**
      * What every pair of one operator shares: drop the second-order network terms (GGN), the
      * operator's scale relative to the summed loss, and where each layer's parameters start.
      */
@@ -140,7 +100,7 @@ final class KroneckerBlocks {
     }
 
     /** Writes {@code scale * H_kj} and {@code scale * H_jk} of one chunk of samples to {@code d}, group of inputs by group. */
-    static void pair(LayerStates st, int k, int j, Settings settings, Destination d, KroneckerWorkspace ws) {
+    static void pair(LayerStates st, int k, int j, Settings settings, BlockDestination d, KroneckerWorkspace ws) {
         PairShape shape = new PairShape(st, k, j, settings.layerOffsets());
         INDArray curvature = pairCurvature(st, shape);                                      // R_kj (or R^T): [S, out_k, out_j]
         INDArray curvatureRows = curvature.reshape('c', new long[] {shape.samples, shape.width});
@@ -296,7 +256,7 @@ final class KroneckerBlocks {
     }
 
     /** Rows {@code (i, o)} of H_kj, columns {@code (i' in group, p)} (on the diagonal, i' &gt;= i only). */
-    private static void writeUpper(RawAccess.Elements c, PairShape shape, Group group, Destination d) {
+    private static void writeUpper(RawAccess.Elements c, PairShape shape, Group group, BlockDestination d) {
         int outK = shape.outputsK;
         int outJ = shape.outputsJ;
         IntStream.range(0, shape.diagonal ? Math.min(shape.inputsK, group.end()) : shape.inputsK).parallel().forEach(i -> {
@@ -325,7 +285,7 @@ final class KroneckerBlocks {
     }
 
     /** Rows {@code (i', p)}, i' in the group, of H_jk over columns {@code (i, o)} (on the diagonal, i &lt; i' only). */
-    private static void writeLower(RawAccess.Elements c, PairShape shape, Group group, Destination d) {
+    private static void writeLower(RawAccess.Elements c, PairShape shape, Group group, BlockDestination d) {
         IntStream.range(group.first(), group.end()).parallel().forEach(inputJ -> {
             int count = shape.diagonal ? inputJ : shape.inputsK;
             long firstRow = shape.offsetJ + (long) inputJ * shape.outputsJ;

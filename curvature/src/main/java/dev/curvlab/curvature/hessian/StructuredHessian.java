@@ -198,7 +198,7 @@ public final class StructuredHessian {
         long base = c.model().layerOffsets()[span[0]];
         boolean[] first = {true};
         forEachChunk(c, chunk, guard, st -> {
-            pairs(c, st, span, -1, new KroneckerBlocks.Destination(h, base, base, !first[0]), ws);
+            pairs(c, st, span, -1, new BlockDestination(h, base, base, !first[0]), ws);
             first[0] = false;
         });
     }
@@ -209,7 +209,7 @@ public final class StructuredHessian {
         long base = offsets[span[0]];
         INDArray rows = Nd4j.zeros(DataType.DOUBLE, offsets[k + 1] - offsets[k], offsets[span[1]] - base);
         KroneckerWorkspace ws = new KroneckerWorkspace();
-        forEachChunk(c, chunk, guard, st -> pairs(c, st, span, k, new KroneckerBlocks.Destination(rows, offsets[k], base, true), ws));
+        forEachChunk(c, chunk, guard, st -> pairs(c, st, span, k, new BlockDestination(rows, offsets[k], base, true), ws));
         return rows;
     }
 
@@ -253,7 +253,7 @@ public final class StructuredHessian {
     }
 
     /** Layer pairs k &lt;= j of the span, of one chunk (only those touching layer {@code only}, unless it is -1). */
-    private static void pairs(CurvatureOperator c, LayerStates st, int[] span, int only, KroneckerBlocks.Destination d,
+    private static void pairs(CurvatureOperator c, LayerStates st, int[] span, int only, BlockDestination d,
             KroneckerWorkspace ws) {
         KroneckerBlocks.Settings settings = pairSettings(c, c.model().layerOffsets());
         for (int k = span[0]; k < span[1]; k++) {
