@@ -12,17 +12,19 @@ import org.nd4j.linalg.factory.Nd4j;
  * The workspace of one batch size B: the forward pass with its cached activations and the backward
  * pass, on buffers allocated once. For layer l ({@code in_l} inputs, {@code out_l} outputs) with
  * parameters {@code [W_l; b_l]} stored as one row-major block {@code Wb_l: [in_l + 1, out_l]} (the
- * flat layout, W rows then b):
+ * flat layout, W rows then b), every per-sample quantity is feature-major, a row per unit and a
+ * column per sample (so that {@link DirectionPass}'s products and loops take them as they are):
  * <pre>
- *   a_l = [h_{l-1}, 1]  [B, in_l + 1]     z_l = a_l Wb_l           h_l = s_l(z_l)
- *   dA_L = factor * d loss / d h_L        dz_l = dA_l * s_l'(z_l)   dA_{l-1} = dz_l W_l^T
- *   grad Wb_l = a_l^T dz_l   (weights and bias in one GEMM, straight into the flat gradient)
+ *   a_l = [h_{l-1}; 1]  [in_l + 1, B]     z_l = Wb_l^T a_l         h_l = s_l(z_l)
+ *   dA_L = factor * d loss / d h_L        dz_l = dA_l * s_l'(z_l)   dA_{l-1} = W_l dz_l
+ *   grad Wb_l = a_l dz_l^T   (weights and bias in one GEMM, straight into the flat gradient)
  * </pre>
  * One GEMM per layer forward, two backward (BLAS, or Java for small ones: {@link Gemm}); activations,
  * their derivatives and the other elementwise work in Java loops over heap arrays, with one bulk copy
  * per GEMM operand (h and the derivatives live on the heap; a, z, dz, dA in native memory for BLAS).
- * The state is cached: loading the same theta, inputs, targets and factor again keeps it, so
- * repeated products at one point (Lanczos, Hutch++) run the base passes once.
+ * The inputs and the network outputs are sample-major where they meet the caller and the loss, and
+ * transposed there. The state is cached: loading the same theta, inputs, targets and factor again
+ * keeps it, so repeated products at one point (Lanczos, Hutch++) run the base passes once.
  */
 final class BatchPass implements AutoCloseable {
     final LayerShapes shapes;
@@ -32,6 +34,8 @@ final class BatchPass implements AutoCloseable {
     final Matrix[] wb;
     final Matrix[] w;
     final Matrix[] a;
+    /** The rows of {@link #a} above the bias row, {@code [in_l, B]}: where the inputs and activations are written. */
+    private final Matrix[] aValues;
     final Matrix[] z;
     final Matrix[] h;
     final Matrix[] d1;
@@ -48,7 +52,7 @@ final class BatchPass implements AutoCloseable {
     private final double[] thetaIn;
     private final double[] xIn;
     private final double[] yIn;
-    /** Scratch for one layer's rows: pre-activations, products, or a layer input with its bias column. */
+    /** Scratch for one layer's {@code [w, B]} block: pre-activations, cotangents, or the transposed inputs. */
     private final double[] rows;
     private double factor = Double.NaN;
     private boolean forward;
@@ -67,6 +71,7 @@ final class BatchPass implements AutoCloseable {
         w = new Matrix[layers];
         gradWb = new Matrix[layers];
         a = new Matrix[layers];
+        aValues = new Matrix[layers];
         z = new Matrix[layers];
         h = new Matrix[layers];
         d1 = new Matrix[layers];
@@ -79,16 +84,17 @@ final class BatchPass implements AutoCloseable {
             wb[l] = params.block(shapes.offset(l), in + 1, out);
             w[l] = params.block(shapes.offset(l), in, out);
             gradWb[l] = grad.block(shapes.offset(l), in + 1, out);
-            a[l] = Matrix.zeros(batch, in + 1);
+            a[l] = Matrix.zeros(in + 1, batch);
             for (int b = 0; b < batch; b++) {
-                a[l].set(b * (in + 1) + in, 1.0);
+                a[l].set(in * batch + b, 1.0);   // the bias row, never overwritten
             }
-            z[l] = Matrix.zeros(batch, out);
-            h[l] = Matrix.onHeap(batch, out);
-            d1[l] = Matrix.onHeap(batch, out);
-            d2[l] = Matrix.onHeap(batch, out);
-            dz[l] = Matrix.zeros(batch, out);
-            dA[l] = Matrix.zeros(batch, out);
+            aValues[l] = a[l].block(0, in, batch);
+            z[l] = Matrix.zeros(out, batch);
+            h[l] = Matrix.onHeap(out, batch);
+            d1[l] = Matrix.onHeap(out, batch);
+            d2[l] = Matrix.onHeap(out, batch);
+            dz[l] = Matrix.zeros(out, batch);
+            dA[l] = Matrix.zeros(out, batch);
         }
         int outs = shapes.out(layers - 1);
         f = new double[batch * outs];
@@ -126,7 +132,8 @@ final class BatchPass implements AutoCloseable {
         System.arraycopy(xIn, 0, xKey, 0, xIn.length);
         System.arraycopy(yIn, 0, y, 0, yIn.length);
         params.write(thetaKey);
-        writeWithBias(xKey, shapes.in(0), a[0]);
+        transpose(xKey, batch, shapes.in(0), rows);
+        aValues[0].write(rows);
     }
 
     /** Copies all elements of v (any data type or layout, C order) into dst, whose length it must have. */
@@ -138,13 +145,13 @@ final class BatchPass implements AutoCloseable {
         RawAccess.read(c, 0, dst, 0, dst.length);
     }
 
-    /** {@code target = [values, 1]}: rows of {@code width} values ({@code [batch, width]}) and the bias column, one bulk copy. */
-    private void writeWithBias(double[] values, int width, Matrix target) {
-        for (int b = 0; b < batch; b++) {
-            System.arraycopy(values, b * width, rows, b * (width + 1), width);
-            rows[b * (width + 1) + width] = 1.0;
+    /** {@code to[c, r] = from[r, c]} for a row-major {@code from: [rows, cols]}. */
+    static void transpose(double[] from, int rows, int cols, double[] to) {
+        for (int c = 0; c < cols; c++) {
+            for (int r = 0; r < rows; r++) {
+                to[c * rows + r] = from[r * cols + c];
+            }
         }
-        target.write(rows);
     }
 
     /** Forward pass and loss: value, {@code dA_L}; with {@code second} also {@code s''} of every layer. */
@@ -154,14 +161,14 @@ final class BatchPass implements AutoCloseable {
         }
         int layers = shapes.layers();
         for (int l = 0; l < layers; l++) {
-            gemm.product(a[l], false, wb[l], false, z[l], 0.0);
+            gemm.product(wb[l], true, a[l], false, z[l], 0.0);
             z[l].read(rows);
             int out = shapes.out(l);
             ActivationKernels.apply(shapes.activation(l), rows, h[l].heap, d1[l].heap, second ? d2[l].heap : null, batch * out);
             if (l + 1 < layers) {
-                writeWithBias(h[l].heap, out, a[l + 1]);
+                aValues[l + 1].write(h[l].heap);
             } else {
-                System.arraycopy(h[l].heap, 0, f, 0, f.length);
+                transpose(h[l].heap, out, batch, f);
             }
         }
         int out = shapes.out(layers - 1);
@@ -169,7 +176,8 @@ final class BatchPass implements AutoCloseable {
         for (int i = 0; i < g.length; i++) {
             g[i] *= factor;
         }
-        dA[layers - 1].write(g);
+        transpose(g, batch, out, rows);
+        dA[layers - 1].write(rows);
         forward = true;
         secondDerivatives = second;
     }
@@ -188,10 +196,10 @@ final class BatchPass implements AutoCloseable {
             }
             dz[l].write(rows);
             if (withGradient) {
-                gemm.product(a[l], true, dz[l], false, gradWb[l], 0.0);
+                gemm.product(a[l], false, dz[l], true, gradWb[l], 0.0);
             }
             if (l > 0) {
-                gemm.product(dz[l], false, w[l], true, dA[l - 1], 0.0);
+                gemm.product(w[l], false, dz[l], false, dA[l - 1], 0.0);
             }
         }
         backward = true;

@@ -190,9 +190,9 @@ public final class LayerProducts {
             for (int b = 0; b < pass.batch; b++) {
                 long row = (long) b * n + shapes.offset(l);
                 for (int i = 0; i <= in; i++) {
-                    double ai = pass.a[l].get(b * (in + 1) + i);
+                    double ai = pass.a[l].get(i * pass.batch + b);
                     for (int o = 0; o < out; o++) {
-                        at.set(row + (long) i * out + o, ai * pass.dz[l].get(b * out + o));
+                        at.set(row + (long) i * out + o, ai * pass.dz[l].get(o * pass.batch + b));
                     }
                 }
             }
@@ -215,12 +215,12 @@ public final class LayerProducts {
             for (int b = 0; b < pass.batch; b++) {
                 double sa = 0;
                 for (int i = 0; i <= in; i++) {
-                    double v = pass.a[l].get(b * (in + 1) + i);
+                    double v = pass.a[l].get(i * pass.batch + b);
                     sa += v * v;
                 }
                 double sd = 0;
                 for (int o = 0; o < out; o++) {
-                    double v = pass.dz[l].get(b * out + o);
+                    double v = pass.dz[l].get(o * pass.batch + b);
                     sd += v * v;
                 }
                 norms[b] += sa * sd;
