@@ -286,32 +286,33 @@ final class DirectionPass implements AutoCloseable {
         }
     }
 
-    /** Layer l's block of {@code result: [k, N]}: {@code t2} (as [in+1, out, k]) plus, with {@code withCross}, {@code t1} (as [out, in, k]) on the W rows. */
+    /**
+     * Layer l's block of {@code result: [k, N]}: {@code t2} (as [in+1, out, k]) plus, with
+     * {@code withCross}, {@code t1} (as [out, in, k]) on the W rows; a direction's row at a time,
+     * so the inner loops run over the whole block (k = 1 is a plain copy).
+     */
     private void writeBlock(int l, double[] result, boolean withCross) {
         int in = shapes.in(l);
         int out = shapes.out(l);
         int n = shapes.parameters();
-        int off = shapes.offset(l);
+        int size = (in + 1) * out;
         t2[l].read(block);
-        for (int i = 0; i <= in; i++) {
-            for (int o = 0; o < out; o++) {
-                int from = (i * out + o) * k;
-                int to = off + i * out + o;
-                for (int j = 0; j < k; j++) {
-                    result[j * n + to] = block[from + j];
-                }
+        for (int j = 0; j < k; j++) {
+            int row = j * n + shapes.offset(l);
+            for (int m = 0; m < size; m++) {
+                result[row + m] = block[m * k + j];
             }
         }
         if (!withCross) {
             return;
         }
         t1[l].read(cross);
-        for (int o = 0; o < out; o++) {
+        for (int j = 0; j < k; j++) {
             for (int i = 0; i < in; i++) {
-                int from = (o * in + i) * k;
-                int to = off + i * out + o;
-                for (int j = 0; j < k; j++) {
-                    result[j * n + to] += cross[from + j];
+                int to = j * n + shapes.offset(l) + i * out;
+                int from = i * k + j;
+                for (int o = 0; o < out; o++) {
+                    result[to + o] += cross[o * in * k + from];
                 }
             }
         }
