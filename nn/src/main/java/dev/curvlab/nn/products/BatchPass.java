@@ -146,7 +146,7 @@ final class BatchPass implements AutoCloseable {
     }
 
     /** {@code to[c, r] = from[r, c]} for a row-major {@code from: [rows, cols]}. */
-    static void transpose(double[] from, int rows, int cols, double[] to) {
+    private static void transpose(double[] from, int rows, int cols, double[] to) {
         for (int c = 0; c < cols; c++) {
             for (int r = 0; r < rows; r++) {
                 to[c * rows + r] = from[r * cols + c];
