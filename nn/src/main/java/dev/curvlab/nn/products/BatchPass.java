@@ -44,8 +44,11 @@ final class BatchPass implements AutoCloseable {
     final Matrix[] dA;
     final Matrix grad;
     final Matrix[] gradWb;
+    /** The network outputs, sample-major {@code [B, out_L]} as the loss takes them. */
     final double[] f;
+    /** The prepared targets of the loaded state, as the loss takes them. */
     final double[] y;
+    /** {@code factor * d loss / d f}, sample-major {@code [B, out_L]}. */
     final double[] g;
     private final double[] thetaKey;
     private final double[] xKey;
@@ -53,7 +56,7 @@ final class BatchPass implements AutoCloseable {
     private final double[] xIn;
     private final double[] yIn;
     /** Scratch for one layer's {@code [w, B]} block: pre-activations, cotangents, or the transposed inputs. */
-    private final double[] rows;
+    private final double[] scratch;
     private double factor = Double.NaN;
     private boolean forward;
     private boolean secondDerivatives;
@@ -79,22 +82,7 @@ final class BatchPass implements AutoCloseable {
         dz = new Matrix[layers];
         dA = new Matrix[layers];
         for (int l = 0; l < layers; l++) {
-            int in = shapes.in(l);
-            int out = shapes.out(l);
-            wb[l] = params.block(shapes.offset(l), in + 1, out);
-            w[l] = params.block(shapes.offset(l), in, out);
-            gradWb[l] = grad.block(shapes.offset(l), in + 1, out);
-            a[l] = Matrix.zeros(in + 1, batch);
-            for (int b = 0; b < batch; b++) {
-                a[l].set(in * batch + b, 1.0);   // the bias row, never overwritten
-            }
-            aValues[l] = a[l].block(0, in, batch);
-            z[l] = Matrix.zeros(out, batch);
-            h[l] = Matrix.onHeap(out, batch);
-            d1[l] = Matrix.onHeap(out, batch);
-            d2[l] = Matrix.onHeap(out, batch);
-            dz[l] = Matrix.zeros(out, batch);
-            dA[l] = Matrix.zeros(out, batch);
+            allocateLayer(l);
         }
         int outs = shapes.out(layers - 1);
         f = new double[batch * outs];
@@ -109,7 +97,26 @@ final class BatchPass implements AutoCloseable {
         for (int l = 0; l < layers; l++) {
             widest = Math.max(widest, Math.max(shapes.in(l) + 1, shapes.out(l)));
         }
-        rows = new double[Math.multiplyExact(batch, widest)];
+        scratch = new double[Math.multiplyExact(batch, widest)];
+    }
+
+    private void allocateLayer(int l) {
+        int in = shapes.in(l);
+        int out = shapes.out(l);
+        wb[l] = params.block(shapes.offset(l), in + 1, out);
+        w[l] = params.block(shapes.offset(l), in, out);
+        gradWb[l] = grad.block(shapes.offset(l), in + 1, out);
+        a[l] = Matrix.zeros(in + 1, batch);
+        for (int b = 0; b < batch; b++) {
+            a[l].set(in * batch + b, 1.0);   // the bias row, never overwritten
+        }
+        aValues[l] = a[l].block(0, in, batch);
+        z[l] = Matrix.zeros(out, batch);
+        h[l] = Matrix.onHeap(out, batch);
+        d1[l] = Matrix.onHeap(out, batch);
+        d2[l] = Matrix.onHeap(out, batch);
+        dz[l] = Matrix.zeros(out, batch);
+        dA[l] = Matrix.zeros(out, batch);
     }
 
     /**
@@ -132,8 +139,8 @@ final class BatchPass implements AutoCloseable {
         System.arraycopy(xIn, 0, xKey, 0, xIn.length);
         System.arraycopy(yIn, 0, y, 0, yIn.length);
         params.write(thetaKey);
-        transpose(xKey, batch, shapes.in(0), rows);
-        aValues[0].write(rows);
+        transpose(xKey, batch, shapes.in(0), scratch);
+        aValues[0].write(scratch);
     }
 
     /** Copies all elements of v (any data type or layout, C order) into dst, whose length it must have. */
@@ -162,9 +169,9 @@ final class BatchPass implements AutoCloseable {
         int layers = shapes.layers();
         for (int l = 0; l < layers; l++) {
             gemm.product(wb[l], true, a[l], false, z[l], 0.0);
-            z[l].read(rows);
+            z[l].read(scratch);
             int out = shapes.out(l);
-            ActivationKernels.apply(shapes.activation(l), rows, h[l].heap, d1[l].heap, second ? d2[l].heap : null, batch * out);
+            ActivationKernels.apply(shapes.activation(l), scratch, h[l].heap, d1[l].heap, second ? d2[l].heap : null, batch * out);
             if (l + 1 < layers) {
                 aValues[l + 1].write(h[l].heap);
             } else {
@@ -176,8 +183,8 @@ final class BatchPass implements AutoCloseable {
         for (int i = 0; i < g.length; i++) {
             g[i] *= factor;
         }
-        transpose(g, batch, out, rows);
-        dA[layers - 1].write(rows);
+        transpose(g, batch, out, scratch);
+        dA[layers - 1].write(scratch);
         forward = true;
         secondDerivatives = second;
     }
@@ -189,12 +196,12 @@ final class BatchPass implements AutoCloseable {
         }
         for (int l = shapes.layers() - 1; l >= 0; l--) {
             int len = batch * shapes.out(l);
-            dA[l].read(rows);
+            dA[l].read(scratch);
             double[] s1 = d1[l].heap;
             for (int i = 0; i < len; i++) {
-                rows[i] *= s1[i];
+                scratch[i] *= s1[i];
             }
-            dz[l].write(rows);
+            dz[l].write(scratch);
             if (withGradient) {
                 gemm.product(a[l], false, dz[l], true, gradWb[l], 0.0);
             }

@@ -182,20 +182,27 @@ public final class LayerProducts {
         pass.forward(outputLoss, false);
         pass.backward(false);
         int n = shapes.parameters();
-        INDArray g = Nd4j.create(DataType.DOUBLE, new long[] {pass.batch, n}, 'c');
-        RawAccess.Elements at = RawAccess.elements(g);
+        int batch = pass.batch;
+        double[][] a = new double[shapes.layers()][];
+        double[][] dz = new double[shapes.layers()][];
         for (int l = 0; l < shapes.layers(); l++) {
-            int in = shapes.in(l);
-            int out = shapes.out(l);
-            for (int b = 0; b < pass.batch; b++) {
-                long row = (long) b * n + shapes.offset(l);
-                for (int i = 0; i <= in; i++) {
-                    double ai = pass.a[l].get(i * pass.batch + b);
+            a[l] = pass.a[l].copy();
+            dz[l] = pass.dz[l].copy();
+        }
+        INDArray g = Nd4j.create(DataType.DOUBLE, new long[] {batch, n}, 'c');
+        double[] row = new double[n];
+        for (int b = 0; b < batch; b++) {
+            for (int l = 0; l < shapes.layers(); l++) {
+                int out = shapes.out(l);
+                for (int i = 0; i <= shapes.in(l); i++) {
+                    double ai = a[l][i * batch + b];
+                    int at = shapes.offset(l) + i * out;
                     for (int o = 0; o < out; o++) {
-                        at.set(row + (long) i * out + o, ai * pass.dz[l].get(o * pass.batch + b));
+                        row[at + o] = ai * dz[l][o * batch + b];
                     }
                 }
             }
+            RawAccess.write(g, (long) b * n, row, 0, n);
         }
         return g;
     }
@@ -208,28 +215,30 @@ public final class LayerProducts {
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         pass.backward(false);
-        double[] norms = new double[pass.batch];
+        int batch = pass.batch;
+        double[] norms = new double[batch];
         for (int l = 0; l < shapes.layers(); l++) {
-            int in = shapes.in(l);
-            int out = shapes.out(l);
-            for (int b = 0; b < pass.batch; b++) {
-                double sa = 0;
-                for (int i = 0; i <= in; i++) {
-                    double v = pass.a[l].get(i * pass.batch + b);
-                    sa += v * v;
-                }
-                double sd = 0;
-                for (int o = 0; o < out; o++) {
-                    double v = pass.dz[l].get(o * pass.batch + b);
-                    sd += v * v;
-                }
-                norms[b] += sa * sd;
+            double[] sa = columnSquares(pass.a[l].copy(), batch);
+            double[] sd = columnSquares(pass.dz[l].copy(), batch);
+            for (int b = 0; b < batch; b++) {
+                norms[b] += sa[b] * sd[b];
             }
         }
         for (int b = 0; b < norms.length; b++) {
             norms[b] = Math.sqrt(norms[b]);
         }
         return Nd4j.create(norms, new long[] {norms.length}, DataType.DOUBLE);
+    }
+
+    /** Per column of a feature-major {@code [w, batch]} block, the sum of its squares. */
+    private static double[] columnSquares(double[] block, int batch) {
+        double[] sums = new double[batch];
+        for (int at = 0; at < block.length; at += batch) {
+            for (int b = 0; b < batch; b++) {
+                sums[b] += block[at + b] * block[at + b];
+            }
+        }
+        return sums;
     }
 
     /**
@@ -304,38 +313,41 @@ public final class LayerProducts {
 
     /** Directions per chunk: all k when their buffers fit {@link #DIRECTION_BUDGET_BYTES}. */
     int chunk(int batch, int k) {
-        return (int) Math.max(1, Math.min(k, directionBudget / bytesPerDirection(batch, shapes.widthSum(), shapes.parameters())));
+        return (int) Math.max(1, Math.min(k, directionBudget / bytesPerDirection(shapes.widths(), batch)));
     }
 
     /**
-     * Bytes of the direction buffers of one direction for a batch of {@code batch} rows, layer widths
-     * summing to {@code widthSum} and N = {@code parameters}; a block of k directions holds at most
+     * Bytes one direction adds to a workspace for a batch of {@code batch} rows through a chain of
+     * {@code widths} ({@code [in_0, out_0, ..., out_{L-1}]}): exactly what the workspace allocates
+     * per direction ({@link DirectionPass#doublesPerDirection}); a block of k directions holds
      * {@code max(1, min(k, DIRECTION_BUDGET_BYTES / bytesPerDirection))} of them at once.
      */
-    public static long bytesPerDirection(long batch, long widthSum, long parameters) {
-        return 8L * (2L * batch * widthSum + 8L * parameters);
+    static long bytesPerDirection(long[] widths, long batch) {
+        return 8L * DirectionPass.doublesPerDirection(widths, batch);
     }
 
     /**
      * An upper bound of the bytes the engine holds for one product (or the input Jacobians) over
      * {@code rows} samples with a block of {@code k} directions, besides the caller's inputs and the
-     * {@code [k, N]} result: for dense chains one batch pass ({@code 4 N + 12 rows widths} doubles)
-     * and one chunk of direction buffers ({@link #bytesPerDirection} each, within
-     * {@link #DIRECTION_BUDGET_BYTES}); for image models the module-chain path's state, workspaces and
-     * accumulators. {@code widthSum} is the sum of the input's and every layer's per-sample width.
+     * {@code [k, N]} result: for dense chains one batch pass ({@code 4 N + 12 rows widths} doubles,
+     * widths summed over the input and every layer) and one chunk of direction buffers
+     * ({@link #bytesPerDirection} each, within {@link #DIRECTION_BUDGET_BYTES}, and one
+     * {@code [width, rows]} scratch); for image models the module-chain path's state, workspaces and
+     * accumulators.
      */
     public static double workingBytes(Sequential model, long rows, long k) {
         long n = model.parameterCount();
         if (!isDenseChain(model)) {
             return ChainProducts.workingBytes(model, rows, k);
         }
-        long widths = model.inputSize();
-        for (long w : model.activationSizes()) {
-            widths += w;
+        long[] widths = LayerShapes.widths(model);
+        long widthSum = 0;
+        for (long w : widths) {
+            widthSum += w;
         }
-        double one = bytesPerDirection(rows, widths, n);
-        double chunk = Math.max(one, Math.min(k * one, DIRECTION_BUDGET_BYTES));
-        return 8.0 * 4 * n + 8.0 * 12 * rows * widths + chunk;
+        double one = bytesPerDirection(widths, rows);
+        double chunk = Math.max(one, Math.min(k * one, DIRECTION_BUDGET_BYTES)) + 8.0 * DirectionPass.fixedDoubles(widths, rows);
+        return 8.0 * 4 * n + 8.0 * 12 * rows * widthSum + chunk;
     }
 
     /** True when {@link #inputJacobians(Sequential, INDArray, INDArray)} applies (dense chains and image models the engine takes). */

@@ -67,11 +67,24 @@ final class LayerShapes {
     }
 
     /** Sum over layers of {@code out_l} (and of {@code in_l}): the per-sample width of the activation buffers. */
-    long widthSum() {
-        long s = 0;
-        for (int l = 0; l < in.length; l++) {
-            s += in[l] + 2L * out[l];
+    /** The chain's widths {@code [in_0, out_0, ..., out_{L-1}]}. */
+    long[] widths() {
+        long[] w = new long[in.length + 1];
+        w[0] = in[0];
+        for (int l = 0; l < out.length; l++) {
+            w[l + 1] = out[l];
         }
-        return s;
+        return w;
+    }
+
+    /** {@link #widths()} of a dense chain without building its shapes. */
+    static long[] widths(Sequential model) {
+        List<Dense> ls = model.layers();
+        long[] w = new long[ls.size() + 1];
+        w[0] = ls.get(0).in();
+        for (int l = 0; l < ls.size(); l++) {
+            w[l + 1] = ls.get(l).out();
+        }
+        return w;
     }
 }

@@ -10,8 +10,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * A float64 C-order matrix {@code [rows, cols]} in native memory, allocated once and reused: the
  * ND4J array for GEMMs and direct element access ({@link RawAccess.Elements}) for the elementwise
  * loops that run in Java (one ND4J call costs 10-60 us, more than the loop itself at these sizes).
- * {@link #as} reinterprets the same memory with another shape (e.g. {@code [B, k*w]} as
- * {@code [B*k, w]}); {@link #block} is a contiguous part of it (a layer's parameters). Both are
+ * {@link #as} reinterprets the same memory with another shape (e.g. {@code [w, k*B]} as
+ * {@code [w*k, B]}); {@link #block} is a contiguous part of it (a layer's parameters). Both are
  * views by address only (no ND4J view array: a reshape or interval get costs one op dispatch).
  */
 final class Matrix {
@@ -105,6 +105,13 @@ final class Matrix {
         } else {
             pointer.get(dst, 0, rows * cols);
         }
+    }
+
+    /** All elements in a new Java array (one memcpy). */
+    double[] copy() {
+        double[] all = new double[Math.multiplyExact(rows, cols)];
+        read(all);
+        return all;
     }
 
     /** Copies {@code src[0..rows*cols)} into the elements (one memcpy). */

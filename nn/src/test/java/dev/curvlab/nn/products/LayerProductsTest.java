@@ -1,5 +1,6 @@
 package dev.curvlab.nn.products;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -209,6 +210,25 @@ class LayerProductsTest {
         assertRelClose("HVP one direction at a time", engine.hessianProduct(sum, tc.theta(), vt), genericHvp(sum, tc.theta(), vt));
         INDArray ps = genericPerSample(sum, tc.theta());
         assertRelClose("EF one direction at a time", engine.empiricalFisherProduct(sum, tc.theta(), vt), vt.mmul(ps.transpose()).mmul(ps));
+    }
+
+    /** The memory bound (chunk sizes, preflights) counts exactly what a direction workspace allocates. */
+    @Test
+    void directionWorkspacesHoldWhatTheMemoryBoundCounts() {
+        for (int[] sizes : new int[][] {{4, 3}, {20, 64, 64}, {20, 64, 64, 3}, {10, 32, 32, 1}}) {
+            Sequential model = Sequential.mlp(sizes, Activation.TANH);
+            LayerShapes shapes = new LayerShapes(model, Losses.MSE);
+            long[] widths = shapes.widths();
+            assertArrayEquals(widths, LayerShapes.widths(model));
+            for (int batch : new int[] {1, 150}) {
+                for (int k : new int[] {1, 3}) {
+                    try (DirectionPass d = new DirectionPass(shapes, batch, k)) {
+                        long counted = k * DirectionPass.doublesPerDirection(widths, batch) + DirectionPass.fixedDoubles(widths, batch);
+                        assertEquals(counted, d.allocatedDoubles(), model.describe() + " B=" + batch + " k=" + k);
+                    }
+                }
+            }
+        }
     }
 
     @Test
