@@ -22,7 +22,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *     forward and backward, see {@link DirectionPass});</li>
  * <li>{@link #ggnProduct}: {@code J^T H_out J V};</li>
  * <li>{@link #empiricalFisherProduct}: {@code sum_i g_i g_i^T V} without forming the g_i;</li>
- * <li>{@link #perSampleGradients} {@code [B, N]} and {@link #perSampleGradientNorms} {@code [B]}.</li>
+ * <li>{@link #perSampleGradients} {@code [B, N]} and {@link #perSampleGradientNorms} {@code [B]} ({@link PerSampleGradients}).</li>
  * </ul>
  * Workspaces are kept per batch size (and per batch size and block of directions), the two most
  * recent of each, and reused across calls; the forward and backward passes at the last point
@@ -181,30 +181,7 @@ public final class LayerProducts {
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         pass.backward(false);
-        int n = shapes.parameters();
-        int batch = pass.batch;
-        double[][] a = new double[shapes.layers()][];
-        double[][] dz = new double[shapes.layers()][];
-        for (int l = 0; l < shapes.layers(); l++) {
-            a[l] = pass.a[l].copy();
-            dz[l] = pass.dz[l].copy();
-        }
-        INDArray g = Nd4j.create(DataType.DOUBLE, new long[] {batch, n}, 'c');
-        double[] row = new double[n];
-        for (int b = 0; b < batch; b++) {
-            for (int l = 0; l < shapes.layers(); l++) {
-                int out = shapes.out(l);
-                for (int i = 0; i <= shapes.in(l); i++) {
-                    double ai = a[l][i * batch + b];
-                    int at = shapes.offset(l) + i * out;
-                    for (int o = 0; o < out; o++) {
-                        row[at + o] = ai * dz[l][o * batch + b];
-                    }
-                }
-            }
-            RawAccess.write(g, (long) b * n, row, 0, n);
-        }
-        return g;
+        return PerSampleGradients.rows(pass);
     }
 
     /** Euclidean norms {@code [B]} of the per-sample gradients, without forming them: {@code |g_i|^2 = sum_l |a_l,i|^2 |dz_l,i|^2}. */
@@ -215,30 +192,7 @@ public final class LayerProducts {
         BatchPass pass = pass(theta, x, targets, factor);
         pass.forward(outputLoss, false);
         pass.backward(false);
-        int batch = pass.batch;
-        double[] norms = new double[batch];
-        for (int l = 0; l < shapes.layers(); l++) {
-            double[] sa = columnSquares(pass.a[l].copy(), batch);
-            double[] sd = columnSquares(pass.dz[l].copy(), batch);
-            for (int b = 0; b < batch; b++) {
-                norms[b] += sa[b] * sd[b];
-            }
-        }
-        for (int b = 0; b < norms.length; b++) {
-            norms[b] = Math.sqrt(norms[b]);
-        }
-        return Nd4j.create(norms, new long[] {norms.length}, DataType.DOUBLE);
-    }
-
-    /** Per column of a feature-major {@code [w, batch]} block, the sum of its squares. */
-    private static double[] columnSquares(double[] block, int batch) {
-        double[] sums = new double[batch];
-        for (int at = 0; at < block.length; at += batch) {
-            for (int b = 0; b < batch; b++) {
-                sums[b] += block[at + b] * block[at + b];
-            }
-        }
-        return sums;
+        return PerSampleGradients.norms(pass);
     }
 
     /**
